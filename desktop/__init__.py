@@ -1,0 +1,1 @@
+"""Lampwright's desktop app (PySide6): views, Qt models and workers over the engine."""

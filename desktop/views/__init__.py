@@ -1,0 +1,1 @@
+"""Views: one per sidebar section."""

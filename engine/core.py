@@ -1,0 +1,168 @@
+"""The facade: one Engine object that the GUI, the CLI and the HTTP API all call."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from engine.conversations import ConversationStore
+from engine.errors import LampwrightError
+from engine.inference.base import Backend, collect
+from engine.jobs import CancelToken
+from engine.models.registry import ModelEntry, list_models, resolve_model
+from engine.settings import Settings
+from engine.types import ChatEvent, ChatResult, GenerationParams, Message
+
+log = logging.getLogger(__name__)
+
+#: called after every chat call with (result or None, error or None, context dict)
+CallObserver = Callable[[ChatResult | None, LampwrightError | None, dict[str, Any]], None]
+
+
+class Engine:
+    """The whole product minus the window. Build one with :func:`open_engine`."""
+
+    def __init__(self, settings: Settings) -> None:
+        settings.ensure_dirs()
+        self.settings = settings
+        self.conversations = ConversationStore(settings.conversations_db)
+        self._backend: Backend | None = None
+        self._backend_key: tuple[Any, ...] | None = None
+        self._backend_lock = threading.Lock()
+        self.observers: list[CallObserver] = []
+
+    # ---- models ------------------------------------------------------------------------------------
+    def list_models(self) -> list[ModelEntry]:
+        """Bundled models, then the user's."""
+        return list_models(self.settings)
+
+    def resolve_model(self, model: str | None = None) -> ModelEntry:
+        """A model entry for a name or path (the configured default when None)."""
+        return resolve_model(self.settings, model)
+
+    def backend(self, model: str | None = None, *, lora_path: str | None = None) -> Backend:
+        """The loaded backend for ``model``; loads (and replaces the previous one) on first use."""
+        from engine.inference import open_backend
+
+        key = (self.settings.backend, self.settings.backend_url, model or self.settings.model, lora_path)
+        with self._backend_lock:
+            if self._backend is None or self._backend_key != key:
+                if self._backend is not None:
+                    self._backend.close()
+                    self._backend = None
+                self._backend = open_backend(self.settings, model, lora_path=lora_path)
+                self._backend_key = key
+            return self._backend
+
+    @property
+    def loaded_backend(self) -> Backend | None:
+        """The backend currently loaded, if any."""
+        return self._backend
+
+    # ---- chat --------------------------------------------------------------------------------------
+    def default_params(self) -> GenerationParams:
+        """Sampling settings for a new conversation."""
+        s = self.settings
+        return GenerationParams(temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens)
+
+    def stream_chat(
+        self,
+        messages: Sequence[Message],
+        params: GenerationParams | None = None,
+        *,
+        model: str | None = None,
+        response_format: dict[str, Any] | None = None,
+        tools: Sequence[dict[str, Any]] | None = None,
+        cancel: CancelToken | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> Iterator[ChatEvent]:
+        """Stream one completion: token deltas, then the :class:`ChatResult`.
+
+        ``context`` describes the call for observers (telemetry): source, route, prompt id/version ...
+        """
+        ctx = dict(context or {})
+        try:
+            backend = self.backend(model)
+            ctx.setdefault("model_path", str(getattr(backend, "model_path", "")))
+            ctx.setdefault("backend", backend.kind)
+            result: ChatResult | None = None
+            for ev in backend.stream_chat(
+                messages, params or self.default_params(), response_format=response_format, tools=tools, cancel=cancel
+            ):
+                if isinstance(ev, ChatResult):
+                    result = ev
+                yield ev
+        except LampwrightError as exc:
+            self._notify(None, exc, ctx)
+            raise
+        if result is not None:
+            self._notify(result, None, ctx)
+
+    def chat(self, messages: Sequence[Message], params: GenerationParams | None = None, **kwargs: Any) -> ChatResult:
+        """Blocking :meth:`stream_chat`."""
+        return collect(self.stream_chat(messages, params, **kwargs))
+
+    def _notify(self, result: ChatResult | None, error: LampwrightError | None, ctx: dict[str, Any]) -> None:
+        for obs in self.observers:
+            try:
+                obs(result, error, ctx)
+            except Exception:  # an observer must never break a call
+                log.exception("call observer failed")
+
+    # ---- conversations -----------------------------------------------------------------------------
+    def conversation_messages(self, conversation_id: str) -> list[Message]:
+        """The messages to send for a conversation: its system prompt, then its history."""
+        conv = self.conversations.get(conversation_id)
+        msgs = [Message("system", conv.system_prompt)] if conv.system_prompt else []
+        return msgs + [sm.message for sm in self.conversations.messages(conv.id)]
+
+    def send(
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        cancel: CancelToken | None = None,
+        context: dict[str, Any] | None = None,
+    ) -> Iterator[ChatEvent]:
+        """Add a user message to a conversation, stream the reply, and store it (even when stopped)."""
+        conv = self.conversations.get(conversation_id)
+        self.conversations.append(conv.id, Message("user", text))
+        if conv.message_count == 0 and conv.title in ("", "New chat"):
+            self.conversations.rename(conv.id, _title_from(text))
+        ctx = {"conversation_id": conv.id, **(context or {})}
+        for ev in self.stream_chat(
+            self.conversation_messages(conv.id), conv.params, model=conv.model or None, cancel=cancel, context=ctx
+        ):
+            if isinstance(ev, ChatResult):
+                self.conversations.append(
+                    conv.id,
+                    ev.message,
+                    {
+                        "model": ev.model,
+                        "prompt_tokens": ev.usage.prompt_tokens,
+                        "completion_tokens": ev.usage.completion_tokens,
+                        "ttft_s": round(ev.timing.ttft_s, 4),
+                        "tokens_per_s": round(ev.timing.tokens_per_s, 2),
+                        "finish_reason": ev.finish_reason,
+                    },
+                )
+            yield ev
+
+    def close(self) -> None:
+        """Release the model and close databases."""
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
+        self.conversations.close()
+
+
+def _title_from(text: str, limit: int = 48) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def open_engine(settings: Settings | None = None) -> Engine:
+    """Build the engine from settings (loaded from the home folder when None)."""
+    return Engine(settings or Settings.load())
