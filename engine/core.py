@@ -61,6 +61,18 @@ class Engine:
         """The backend currently loaded, if any."""
         return self._backend
 
+    def apply_settings(self, settings: Settings) -> None:
+        """Switch to new settings (same home); the loaded model is released and reloads on next use.
+
+        Call it where inference runs (the GUI's inference worker), so no generation is in flight.
+        """
+        with self._backend_lock:
+            self.settings = settings
+            if self._backend is not None:
+                self._backend.close()
+                self._backend = None
+                self._backend_key = None
+
     # ---- chat --------------------------------------------------------------------------------------
     def default_params(self) -> GenerationParams:
         """Sampling settings for a new conversation."""
