@@ -91,6 +91,12 @@ class JobRunner(QObject):
         """Build a job for ``fn`` and start it (connect to ``job.signals`` right after)."""
         return self.start(GeneratorJob(fn, *args, **kwargs))
 
+    def cancel_all(self) -> None:
+        """Drop jobs that have not started and ask running ones to stop (used on shutdown)."""
+        self.pool.clear()
+        for job in list(self._jobs):
+            job.cancel()
+
     def wait(self, msecs: int = 30_000) -> bool:
         """Block until every job ended (used on shutdown and in tests)."""
         return bool(self.pool.waitForDone(msecs))
