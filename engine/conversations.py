@@ -15,6 +15,8 @@ from typing import Any
 from engine.errors import NotFoundError
 from engine.types import GenerationParams, Message, ToolCall
 
+List = list
+
 
 @dataclass(frozen=True, slots=True)
 class Conversation:
@@ -40,7 +42,8 @@ class StoredMessage:
 
 
 def _m001_initial(db: sqlite3.Connection) -> None:
-    db.executescript(
+    _run_script(
+        db,
         """
         CREATE TABLE conversations (
             id TEXT PRIMARY KEY,
@@ -63,8 +66,15 @@ def _m001_initial(db: sqlite3.Connection) -> None:
             meta TEXT NOT NULL DEFAULT '{}'
         );
         CREATE INDEX messages_by_conversation ON messages(conversation_id, id);
-        """
+        """,
     )
+
+
+def _run_script(db: sqlite3.Connection, script: str) -> None:
+    """Run statements one by one (``executescript`` would commit the migration's transaction)."""
+    for stmt in script.split(";"):
+        if stmt.strip():
+            db.execute(stmt)
 
 
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [("m001_initial", _m001_initial)]
@@ -88,9 +98,13 @@ class ConversationStore:
             done = {r[0] for r in self._db.execute("SELECT name FROM migrations")}
             for name, step in MIGRATIONS:
                 if name not in done:
-                    self._db.execute("BEGIN")
-                    step(self._db)
-                    self._db.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))
+                    self._db.execute("BEGIN IMMEDIATE")
+                    try:
+                        step(self._db)
+                        self._db.execute("INSERT INTO migrations VALUES (?, ?)", (name, time.time()))
+                    except BaseException:
+                        self._db.execute("ROLLBACK")
+                        raise
                     self._db.execute("COMMIT")
 
     def close(self) -> None:
@@ -138,7 +152,7 @@ class ConversationStore:
             raise NotFoundError(f"{what} conversation matches {cid!r}; see `lampwright conversations list`.")
         return self._row(rows[0])
 
-    def list(self) -> list[Conversation]:
+    def list(self) -> List[Conversation]:  # noqa: UP006 - `list` is shadowed by this method
         """All conversations, most recently updated first."""
         with self._lock:
             rows = self._db.execute(self._SELECT + " ORDER BY c.updated DESC").fetchall()
@@ -195,7 +209,7 @@ class ConversationStore:
             self._db.execute("UPDATE conversations SET updated=? WHERE id=?", (now, cid))
             self._db.execute("COMMIT")
 
-    def messages(self, cid: str) -> list[StoredMessage]:
+    def messages(self, cid: str) -> List[StoredMessage]:  # noqa: UP006
         """A conversation's messages in order."""
         conv = self.get(cid)
         with self._lock:

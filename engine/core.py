@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import random
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from engine.conversations import ConversationStore
 from engine.errors import LampwrightError
@@ -14,6 +17,9 @@ from engine.jobs import CancelToken
 from engine.models.registry import ModelEntry, list_models, resolve_model
 from engine.settings import Settings
 from engine.types import ChatEvent, ChatResult, GenerationParams, Message
+
+if TYPE_CHECKING:
+    from engine.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +38,9 @@ class Engine:
         self._backend_key: tuple[Any, ...] | None = None
         self._backend_lock = threading.Lock()
         self.observers: list[CallObserver] = []
+        self._telemetry: Telemetry | None = None
+        self._telemetry_lock = threading.Lock()
+        self.observers.append(self._record_telemetry)
 
     # ---- models ------------------------------------------------------------------------------------
     def list_models(self) -> list[ModelEntry]:
@@ -95,18 +104,29 @@ class Engine:
         ``context`` describes the call for observers (telemetry): source, route, prompt id/version ...
         """
         ctx = dict(context or {})
+        params = params or self.default_params()
+        if params.seed is None:  # a concrete seed, recorded by telemetry, makes the call replayable
+            params = replace(params, seed=random.randrange(2**31))
+        # what telemetry needs to replay the call
+        ctx.update(started=time.perf_counter(), messages=list(messages), params=params)
+        ctx.setdefault("response_format", response_format)
+        ctx.setdefault("tools", list(tools) if tools else None)
         try:
             backend = self.backend(model)
             ctx.setdefault("model_path", str(getattr(backend, "model_path", "")))
             ctx.setdefault("backend", backend.kind)
+            ctx.setdefault("model", backend.model_name)
+            if getattr(backend, "lora_path", None) and not ctx.get("adapter"):
+                ctx["adapter"] = str(backend.lora_path)  # type: ignore[attr-defined]
             result: ChatResult | None = None
             for ev in backend.stream_chat(
-                messages, params or self.default_params(), response_format=response_format, tools=tools, cancel=cancel
+                messages, params, response_format=response_format, tools=tools, cancel=cancel
             ):
                 if isinstance(ev, ChatResult):
                     result = ev
                 yield ev
         except LampwrightError as exc:
+            ctx.setdefault("model", model or self.settings.model)
             self._notify(None, exc, ctx)
             raise
         if result is not None:
@@ -115,6 +135,23 @@ class Engine:
     def chat(self, messages: Sequence[Message], params: GenerationParams | None = None, **kwargs: Any) -> ChatResult:
         """Blocking :meth:`stream_chat`."""
         return collect(self.stream_chat(messages, params, **kwargs))
+
+    # ---- telemetry ---------------------------------------------------------------------------------
+    @property
+    def telemetry(self) -> Telemetry:
+        """Per-call telemetry (DuckDB in the home folder); built on first use."""
+        if self._telemetry is None:
+            with self._telemetry_lock:
+                if self._telemetry is None:
+                    from engine.telemetry import Telemetry
+
+                    self._telemetry = Telemetry.for_home(self.settings.home, self.settings.telemetry_db)
+        return self._telemetry
+
+    def _record_telemetry(
+        self, result: ChatResult | None, error: LampwrightError | None, ctx: dict[str, Any]
+    ) -> None:
+        self.telemetry.observe(result, error, ctx)
 
     def _notify(self, result: ChatResult | None, error: LampwrightError | None, ctx: dict[str, Any]) -> None:
         for obs in self.observers:
@@ -168,6 +205,8 @@ class Engine:
             self._backend.close()
             self._backend = None
         self.conversations.close()
+        if self._telemetry is not None:
+            self._telemetry.close()
 
 
 def _title_from(text: str, limit: int = 48) -> str:

@@ -72,3 +72,44 @@ class SchemaError(LampwrightError):
     """A JSON schema is invalid or uses features that constrained decoding cannot express."""
 
     code = "unsupported_schema"
+
+
+class StructuredOutputError(LampwrightError):
+    """The model's output did not validate against the requested JSON schema."""
+
+    code = "invalid_structured_output"
+
+
+class ToolError(LampwrightError):
+    """A tool refused or failed its work (the message goes back to the model as the tool result)."""
+
+    code = "tool_failed"
+
+
+class NetworkUnavailableError(ToolError):
+    """A tool needs the network and none is reachable (Lampwright works offline)."""
+
+    code = "offline"
+
+
+class TelemetryUnavailableError(LampwrightError):
+    """The telemetry file cannot be opened (held by another process, or damaged)."""
+
+    code = "telemetry_unavailable"
+
+    def __init__(self, message: str, *, locked: bool = False) -> None:
+        super().__init__(message)
+        #: True when another process holds the file (retrying later helps)
+        self.locked = locked
+
+
+class MissingDependencyError(LampwrightError):
+    """An optional package needed for this capability is not installed."""
+
+    code = "missing_dependency"
+
+
+class LibraryError(LampwrightError):
+    """A document library cannot be opened or used as asked (newer schema, other embedding model ...)."""
+
+    code = "library_error"

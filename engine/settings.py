@@ -47,7 +47,8 @@ class Settings:
     temperature: float = 0.7
     top_p: float = 0.95
     max_tokens: int = 512
-    system_prompt: str = "You are a helpful assistant."
+    #: empty: the model's own default (its chat template may add one)
+    system_prompt: str = ""
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:

@@ -13,7 +13,7 @@ import click
 
 from engine.errors import LampwrightError
 
-_MODULES = ("chat", "models", "conversations", "gui", "bench")
+_MODULES = ("chat", "models", "conversations", "gui", "bench", "telemetry", "serve")
 
 
 class _Group(click.Group):

@@ -57,7 +57,8 @@ def chat(
             ).id
         events = eng.send(cid, text, context=context)
     else:
-        msgs = [Message("system", system_prompt or eng.settings.system_prompt), Message("user", text)]
+        system = system_prompt or eng.settings.system_prompt
+        msgs = ([Message("system", system)] if system else []) + [Message("user", text)]
         events = eng.stream_chat(msgs, params, model=model, context=context)
     result: ChatResult | None = None
     for ev in events:

@@ -14,6 +14,6 @@ def gui(ctx: click.Context) -> None:
     try:
         from desktop.app import run
     except ImportError as exc:
-        raise click.ClickException(f"The desktop app needs PySide6 ({exc}). Install with: pip install 'lampwright[gui]'.")
+        raise click.ClickException(f"The desktop app needs PySide6 ({exc}). Install with: pip install 'lampwright[gui]'.") from exc
     home = (ctx.find_root().obj or {}).get("home")
     raise SystemExit(run(home=home))

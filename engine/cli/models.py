@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from engine.cli import main
@@ -26,7 +28,7 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
     settings = load_settings(ctx)
     rows = []
     for entry in list_models(settings):
-        row = {"name": entry.name, "source": entry.source, "path": str(entry.path)}
+        row: dict[str, Any] = {"name": entry.name, "source": entry.source, "path": str(entry.path)}
         if entry.path.exists():
             try:
                 info = entry.info()

@@ -18,7 +18,7 @@ from engine.inference.template import ChatTemplate
 from engine.jobs import CancelToken
 from engine.models.gguf_meta import GGUFInfo
 from engine.models.registry import cached_info
-from engine.types import ChatEvent, ChatResult, GenerationParams, Message, TokenDelta, Timing, Usage
+from engine.types import ChatEvent, ChatResult, GenerationParams, Message, Timing, TokenDelta, Usage
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class LlamaCppBackend:
                 kwargs["n_threads"] = n_threads
             if self.lora_path:
                 kwargs["lora_path"] = str(self.lora_path)
-            self._llm = Llama(**kwargs)
+            self._llm: Any = Llama(**kwargs)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelLoadError(
                 f"llama.cpp could not load {self.model_path} ({exc}). The file may be for a newer "
@@ -165,6 +165,9 @@ class LlamaCppBackend:
         if grammar is not None:
             grammar.reset() if hasattr(grammar, "reset") else None
         if params.seed is not None:
+            # Reusing a cached prompt prefix evaluates in different batch shapes, which changes the
+            # logits in the last bits; a seeded call re-evaluates the whole prompt to be reproducible.
+            self._llm.reset()
             self._llm.set_seed(params.seed)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         stops = StopMatcher(params.stop)

@@ -9,7 +9,7 @@ from typing import Any
 
 from engine.errors import BackendUnavailableError, ContextOverflowError, GenerationError
 from engine.jobs import CancelToken
-from engine.types import ChatEvent, ChatResult, GenerationParams, Message, TokenDelta, Timing, ToolCall, Usage
+from engine.types import ChatEvent, ChatResult, GenerationParams, Message, Timing, TokenDelta, ToolCall, Usage
 
 
 class OpenAICompatBackend:
