@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -105,8 +104,6 @@ class Engine:
         """
         ctx = dict(context or {})
         params = params or self.default_params()
-        if params.seed is None:  # a concrete seed, recorded by telemetry, makes the call replayable
-            params = replace(params, seed=random.randrange(2**31))
         # what telemetry needs to replay the call
         ctx.update(started=time.perf_counter(), messages=list(messages), params=params)
         ctx.setdefault("response_format", response_format)
@@ -124,6 +121,9 @@ class Engine:
             ):
                 if isinstance(ev, ChatResult):
                     result = ev
+                    if params.seed is None and ev.extra.get("seed") is not None:
+                        # the seed the backend drew, recorded by telemetry so the call can be replayed
+                        ctx["params"] = replace(params, seed=ev.extra["seed"])
                 yield ev
         except LampwrightError as exc:
             ctx.setdefault("model", model or self.settings.model)

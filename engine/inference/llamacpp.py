@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import json
 import logging
+import random
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -168,7 +169,10 @@ class LlamaCppBackend:
             # Reusing a cached prompt prefix evaluates in different batch shapes, which changes the
             # logits in the last bits; a seeded call re-evaluates the whole prompt to be reproducible.
             self._llm.reset()
-            self._llm.set_seed(params.seed)
+            seed = params.seed
+        else:  # draw one and report it, so the call can be replayed (telemetry records it)
+            seed = random.randrange(2**31)
+        self._llm.set_seed(seed)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         stops = StopMatcher(params.stop)
         parts: list[str] = []
@@ -220,6 +224,7 @@ class LlamaCppBackend:
             finish_reason=finish,
             model=self.model_name,
             trimmed_messages=dropped,
+            extra={"seed": seed},
         )
 
     def close(self) -> None:
