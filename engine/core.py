@@ -18,6 +18,10 @@ from engine.settings import Settings
 from engine.types import ChatEvent, ChatResult, GenerationParams, Message
 
 if TYPE_CHECKING:
+    from engine.jobs import ProgressCallback
+    from engine.retrieval.ingest import IngestEvent
+    from engine.retrieval.library import Library
+    from engine.retrieval.types import IngestReport
     from engine.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -40,6 +44,8 @@ class Engine:
         self._telemetry: Telemetry | None = None
         self._telemetry_lock = threading.Lock()
         self.observers.append(self._record_telemetry)
+        self._libraries: dict[str, Library] = {}
+        self._libraries_lock = threading.Lock()
 
     # ---- models ------------------------------------------------------------------------------------
     def list_models(self) -> list[ModelEntry]:
@@ -199,8 +205,72 @@ class Engine:
                 )
             yield ev
 
+    # ---- document libraries ------------------------------------------------------------------------
+    def libraries(self) -> list[str]:
+        """Names of the document libraries in the home folder."""
+        from engine.retrieval.library import list_libraries
+
+        return list_libraries(self.settings.libraries_dir)
+
+    def library(self, name: str, *, create: bool = False, **options: Any) -> Library:
+        """The open library ``name`` (kept open for the engine's lifetime; ``create`` makes a new one).
+
+        ``options`` (model, runtime, chunking, fusion, reranker) apply when the library is first opened.
+        """
+        from engine.retrieval.library import Library, library_path
+
+        with self._libraries_lock:
+            lib = self._libraries.get(name)
+            if lib is None:
+                lib = Library(library_path(self.settings.libraries_dir, name), create=create, **options)
+                self._libraries[name] = lib
+            return lib
+
+    def delete_library(self, name: str) -> None:
+        """Close and delete a library file."""
+        from engine.retrieval.library import delete_library
+
+        with self._libraries_lock:
+            lib = self._libraries.pop(name, None)
+            if lib is not None:
+                lib.close()
+            delete_library(self.settings.libraries_dir, name)
+
+    def ingest(self, name: str, paths: Sequence[str], *, cancel: CancelToken | None = None, **options: Any) -> Iterator[IngestEvent]:
+        """Index files and folders into library ``name`` (created when missing); yields progress and file events."""
+        return self.library(name, create=True).ingest(paths, cancel=cancel, **options)
+
+    def ensure_sample_library(
+        self, progress: ProgressCallback | None = None, cancel: CancelToken | None = None
+    ) -> IngestReport | None:
+        """Index the shipped sample documents as the library ``sample`` (a no-op when already done)."""
+        from engine.jobs import Progress
+        from engine.paths import resources_dir
+        from engine.retrieval.types import IngestReport
+
+        folder = resources_dir() / "samples"
+        if not folder.is_dir():
+            return None
+        if "sample" in self.libraries() and self.library("sample").store.get_meta("sample_indexed") == "1":
+            return None
+        report: IngestReport | None = None
+        for ev in self.library("sample", create=True).ingest([folder], cancel=cancel):
+            if isinstance(ev, Progress) and progress is not None:
+                progress(ev)
+            elif isinstance(ev, IngestReport):
+                report = ev
+        if report is not None and not report.cancelled:
+            lib = self.library("sample")
+            with lib.store.db:
+                lib.store.set_meta("sample_indexed", "1")
+        return report
+
     def close(self) -> None:
         """Release the model and close databases."""
+        with self._libraries_lock:
+            for lib in self._libraries.values():
+                lib.close()
+            self._libraries.clear()
         if self._backend is not None:
             self._backend.close()
             self._backend = None
