@@ -19,10 +19,13 @@ from engine.types import ChatEvent, ChatResult, GenerationParams, Message
 
 if TYPE_CHECKING:
     from engine.jobs import ProgressCallback
+    from engine.prompts import PromptLibrary
+    from engine.prompts.structured import StructuredResult
     from engine.retrieval.ingest import IngestEvent
     from engine.retrieval.library import Library
     from engine.retrieval.types import IngestReport
     from engine.telemetry import Telemetry
+    from engine.tools import ToolConfig, ToolLoopEvent, ToolRegistry
 
 log = logging.getLogger(__name__)
 
@@ -264,6 +267,60 @@ class Engine:
             with lib.store.db:
                 lib.store.set_meta("sample_indexed", "1")
         return report
+
+    # ---- prompts, structured output and tools (engine/prompts, engine/tools) ------------------------
+    @property
+    def prompts(self) -> PromptLibrary:
+        """The prompt library: shipped defaults plus the user's immutable, content-hashed versions."""
+        lib: PromptLibrary | None = getattr(self, "_prompt_library", None)
+        if lib is None:
+            from engine.prompts import PromptLibrary
+
+            lib = self._prompt_library = PromptLibrary(self.settings.home)
+        return lib
+
+    @property
+    def tool_config(self) -> ToolConfig:
+        """Tool settings (``$LAMPWRIGHT_HOME/tools.json``): allowed folders, data files, HTTP APIs."""
+        cfg: ToolConfig | None = getattr(self, "_tool_config", None)
+        if cfg is None:
+            from engine.tools import ToolConfig
+
+            cfg = self._tool_config = ToolConfig.load(self.settings.home)
+        return cfg
+
+    @property
+    def tools(self) -> ToolRegistry:
+        """Built-in tools plus the user's tools from ``$LAMPWRIGHT_HOME/tools`` (see ``file_statuses``)."""
+        reg: ToolRegistry | None = getattr(self, "_tool_registry", None)
+        if reg is None:
+            from engine.tools import default_registry
+
+            reg = self._tool_registry = default_registry(self.settings.home, self.tool_config)
+        return reg
+
+    def reload_tools(self, config: ToolConfig | None = None) -> ToolRegistry:
+        """Save ``config`` (when given) and rebuild :attr:`tools`."""
+        if config is not None:
+            config.save(self.settings.home)
+        vars(self).pop("_tool_config", None)
+        vars(self).pop("_tool_registry", None)
+        return self.tools
+
+    def run_tools(self, messages: Sequence[Message], params: GenerationParams | None = None, **kwargs: Any) -> Iterator[ToolLoopEvent]:
+        """Run the tool loop (see :func:`engine.tools.runner.run_engine_tools` for the options)."""
+        from engine.tools.runner import run_engine_tools
+
+        return run_engine_tools(self, messages, params, **kwargs)
+
+    def structured(
+        self, messages: Sequence[Message], schema: dict[str, Any] | type, params: GenerationParams | None = None, **kwargs: Any
+    ) -> StructuredResult:
+        """JSON that validates against ``schema`` (see :func:`engine.prompts.structured.generate_structured`)."""
+        from engine.prompts.structured import generate_structured
+
+        kwargs["context"] = {"route": "structured", **(kwargs.get("context") or {})}
+        return generate_structured(self.stream_chat, messages, schema, params or self.default_params(), **kwargs)
 
     def close(self) -> None:
         """Release the model and close databases."""
