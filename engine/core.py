@@ -257,7 +257,8 @@ class Engine:
         if "sample" in self.libraries() and self.library("sample").store.get_meta("sample_indexed") == "1":
             return None
         report: IngestReport | None = None
-        for ev in self.library("sample", create=True).ingest([folder], cancel=cancel):
+        files = sorted(str(p) for p in folder.iterdir() if p.is_file() and p.suffix != ".py")
+        for ev in self.library("sample", create=True).ingest(files, cancel=cancel):
             if isinstance(ev, Progress) and progress is not None:
                 progress(ev)
             elif isinstance(ev, IngestReport):
