@@ -297,7 +297,7 @@ class Engine:
         if reg is None:
             from engine.tools import default_registry
 
-            reg = self._tool_registry = default_registry(self.settings.home, self.tool_config)
+            reg = self._tool_registry = default_registry(self.settings.home, self.tool_config, open_library=self.library)
         return reg
 
     def reload_tools(self, config: ToolConfig | None = None) -> ToolRegistry:

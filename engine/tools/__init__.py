@@ -6,6 +6,7 @@ Import-light: built-in tools (and their dependencies, e.g. DuckDB) load only whe
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from engine.tools.base import Tool, tool
 from engine.tools.config import ToolConfig
@@ -41,11 +42,14 @@ __all__ = [
 ]
 
 
-def default_registry(home: Path, config: ToolConfig | None = None) -> ToolRegistry:
-    """Built-in tools plus the user's tools from ``home/tools`` (their load statuses in ``file_statuses``)."""
+def default_registry(home: Path, config: ToolConfig | None = None, *, open_library: Any = None) -> ToolRegistry:
+    """Built-in tools plus the user's tools from ``home/tools`` (their load statuses in ``file_statuses``).
+
+    ``open_library(name)`` (e.g. ``Engine.library``) shares open document libraries with ``search_documents``.
+    """
     from engine.tools.builtin import builtin_tools
 
     cfg = config or ToolConfig.load(home)
-    registry = ToolRegistry(builtin_tools(cfg, home=home))
+    registry = ToolRegistry(builtin_tools(cfg, home=home, open_library=open_library))
     registry.file_statuses = load_user_tools(Path(home) / "tools", registry)
     return registry

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from engine.tools.base import Tool
 from engine.tools.builtin.calculator import calculator
@@ -14,8 +15,12 @@ from engine.tools.config import ToolConfig
 log = logging.getLogger(__name__)
 
 
-def builtin_tools(config: ToolConfig, *, home: Path | None = None) -> list[Tool]:
-    """The built-in tools for ``config`` (file and SQL tools only when the user allowed something)."""
+def builtin_tools(config: ToolConfig, *, home: Path | None = None, open_library: Any = None) -> list[Tool]:
+    """The built-in tools for ``config`` (file and SQL tools only when the user allowed something).
+
+    ``search_documents`` joins when ``home`` has document libraries; ``open_library(name)`` lets the
+    engine share its open libraries with the tool.
+    """
     from engine.tools.builtin.web import web_tools
 
     tools: list[Tool] = [calculator, current_time, convert_time, convert_units]
@@ -32,14 +37,16 @@ def builtin_tools(config: ToolConfig, *, home: Path | None = None) -> list[Tool]
         except Exception as exc:  # a broken data file must not take the other tools down
             log.warning("sql_query unavailable: %s", exc)
     if home is not None:
-        tools.extend(_retrieval_tools(home))
+        tools.extend(_retrieval_tools(home, open_library))
     return tools
 
 
-def _retrieval_tools(home: Path) -> list[Tool]:
-    """``search_documents`` once the retrieval engine exists (see engine/tools/builtin/documents.py)."""
+def _retrieval_tools(home: Path, open_library: Any) -> list[Tool]:
+    """``search_documents`` when the retrieval extra is installed and libraries exist."""
     try:
         from engine.tools.builtin.documents import document_tools
-    except ImportError:
+
+        return document_tools(home, open_library)
+    except ImportError as exc:  # the rag extra is not installed
+        log.info("search_documents unavailable: %s", exc)
         return []
-    return document_tools(home)
