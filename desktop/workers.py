@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from engine.errors import CancelledError, LampwrightError
 from engine.jobs import CancelToken
@@ -29,6 +29,8 @@ class JobSignals(QObject):
     failed = Signal(str)
     cancelled = Signal()
     finished = Signal()  # always last, after done/failed/cancelled
+    #: emitted with the job itself after ``finished``; JobRunner forgets the job on it
+    ended = Signal(object)
 
 
 class GeneratorJob(QRunnable):
@@ -69,6 +71,7 @@ class GeneratorJob(QRunnable):
             s.failed.emit(f"Unexpected error: {exc!r}. See the log for details.")
         finally:
             s.finished.emit()
+            s.ended.emit(self)
 
 
 class JobRunner(QObject):
@@ -79,13 +82,26 @@ class JobRunner(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
         self._jobs: set[GeneratorJob] = set()
+        self._pending: list[GeneratorJob] = []
 
     def start(self, job: GeneratorJob) -> GeneratorJob:
         """Run ``job`` on the pool."""
         self._jobs.add(job)
-        job.signals.finished.connect(lambda j=job: self._jobs.discard(j))
-        self.pool.start(job)
+        job.signals.ended.connect(self._forget)
+        # Start on the next event-loop turn, not now: a job that fails at once would otherwise emit
+        # before the caller has connected to its signals, and the message would be lost.
+        self._pending.append(job)
+        if len(self._pending) == 1:
+            QTimer.singleShot(0, self._start_pending)
         return job
+
+    def _start_pending(self) -> None:
+        pending, self._pending = self._pending, []
+        for job in pending:
+            self.pool.start(job)
+
+    def _forget(self, job: GeneratorJob) -> None:
+        self._jobs.discard(job)
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> GeneratorJob:
         """Build a job for ``fn`` and start it (connect to ``job.signals`` right after)."""
@@ -93,10 +109,12 @@ class JobRunner(QObject):
 
     def cancel_all(self) -> None:
         """Drop jobs that have not started and ask running ones to stop (used on shutdown)."""
+        self._pending.clear()
         self.pool.clear()
         for job in list(self._jobs):
             job.cancel()
 
     def wait(self, msecs: int = 30_000) -> bool:
         """Block until every job ended (used on shutdown and in tests)."""
+        self._start_pending()
         return bool(self.pool.waitForDone(msecs))

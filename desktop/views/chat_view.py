@@ -401,6 +401,7 @@ class ChatView(QWidget):
             else:
                 turn.set_text(f"*No reply:* {message}")
                 turn.set_meta("failed")
+            self._renderer = None
         self._error(message)
 
     def _on_finished(self) -> None:
