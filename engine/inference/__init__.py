@@ -12,9 +12,9 @@ def open_backend(settings, model: str | None = None, *, lora_path=None) -> Backe
 
         return OpenAICompatBackend(settings.backend_url, model=model, api_key=settings.backend_api_key)
     if settings.backend == "ollama":
-        from engine.inference.ollama import OllamaBackend  # type: ignore[import-not-found]
+        from engine.inference.ollama import OllamaBackend
 
-        return OllamaBackend(settings.backend_url, model=model)  # type: ignore[no-any-return]
+        return OllamaBackend(settings.backend_url, model=model, api_key=settings.backend_api_key)
     from engine.inference.llamacpp import LlamaCppBackend
     from engine.models.registry import resolve_model
 
