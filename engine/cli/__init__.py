@@ -13,7 +13,7 @@ import click
 
 from engine.errors import LampwrightError
 
-_MODULES = ("chat", "models", "conversations", "gui", "bench", "telemetry", "serve", "retrieval")
+_MODULES = ("chat", "models", "conversations", "gui", "bench", "telemetry", "serve", "retrieval", "prompts")
 
 
 class _Group(click.Group):
