@@ -123,8 +123,9 @@ class _Probe:
         self.path = Path(path)
         self.data: dict[str, Any] = {"pid": os.getpid()}
 
-    def record(self, **values: Any) -> None:
-        self.data.update(values, torch_imported="torch" in sys.modules)
+    def record(self, stage: str, **values: Any) -> None:
+        self.data.update(values)
+        self.data[f"torch_imported_{stage}"] = "torch" in sys.modules
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.data), encoding="utf-8")
         os.replace(tmp, self.path)
@@ -149,12 +150,13 @@ def run(home: str | None = None) -> int:
 
     def after_shown() -> None:
         if probe is not None:
-            probe.record(shown_at=time.time(), rss_kb_shown=rss_kb())
+            probe.record("shown", shown_at=time.time(), rss_kb_shown=rss_kb())
         job = start_background(ctx, sample_library=probe is None)
         if probe is not None:
 
             def loaded() -> None:
                 probe.record(
+                    "model",
                     model_loaded_at=time.time(),
                     rss_kb_model=rss_kb(),
                     model=str(getattr(ctx.engine.loaded_backend, "model_name", "")),

@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -170,13 +170,23 @@ class ChatView(QWidget):
         split.addWidget(center)
         split.addWidget(self.panel)
         split.setStretchFactor(1, 1)
-        split.setSizes([220, 700, 250])
+        self.conversation_list.setMinimumWidth(170)
+        self.panel.setMinimumWidth(210)
+        self._split = split
+        self._sized = False
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(split)
 
         QShortcut(QKeySequence("Escape"), self, activated=self.stop)
         QShortcut(QKeySequence("Ctrl+N"), self, activated=self.new_conversation)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: D102 - Qt API
+        super().showEvent(event)
+        if not self._sized:  # side panels get a fixed share; the transcript takes the rest
+            self._sized = True
+            total = max(self._split.width(), 900)
+            self._split.setSizes([210, total - 210 - 240, 240])
 
     # ---- models ------------------------------------------------------------------------------------
     def refresh_models(self) -> None:
@@ -391,6 +401,8 @@ class ChatView(QWidget):
             self._renderer.finish(result.text)
             self._renderer.turn.set_meta(_result_meta(result))
         self.ctx.events.generation_finished.emit(result)
+        if result.finish_reason == "cancelled":
+            self.ctx.events.status.emit("Stopped; the partial reply was kept.")
 
     def _on_failed(self, message: str) -> None:
         if self._renderer is not None:

@@ -51,24 +51,14 @@ class ConversationList(QWidget):
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._context_menu)
         self.list.currentItemChanged.connect(self._on_current)
-        self.rename_button = QToolButton(self)
-        self.rename_button.setText("Rename")
-        self.rename_button.clicked.connect(lambda: self._emit_for_current(self.rename_requested))
-        self.delete_button = QToolButton(self)
-        self.delete_button.setText("Delete")
-        self.delete_button.clicked.connect(lambda: self._emit_for_current(self.delete_requested))
-        self.export_button = QToolButton(self)
-        self.export_button.setText("Export")
-        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self.export_button)
-        menu.addAction("Markdown…", lambda: self._export("markdown"))
-        menu.addAction("JSON…", lambda: self._export("json"))
-        self.export_button.setMenu(menu)
+        # one menu button keeps the panel narrow; the same actions are on the list's context menu
+        self.actions_button = QToolButton(self)
+        self.actions_button.setText("Manage")
+        self.actions_button.setToolTip("Rename, export or delete the selected conversation")
+        self.actions_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.actions_button.setMenu(self._actions_menu(self.actions_button))
         actions = QHBoxLayout()
-        actions.setSpacing(6)
-        actions.addWidget(self.rename_button)
-        actions.addWidget(self.delete_button)
-        actions.addWidget(self.export_button)
+        actions.addWidget(self.actions_button)
         actions.addStretch(1)
         box = QVBoxLayout(self)
         box.setContentsMargins(10, 12, 10, 10)
@@ -122,9 +112,16 @@ class ConversationList(QWidget):
             self.selected.emit(item.data(Qt.ItemDataRole.UserRole))
 
     def _update_actions(self) -> None:
-        has = self.list.currentItem() is not None
-        for button in (self.rename_button, self.delete_button, self.export_button):
-            button.setEnabled(has)
+        self.actions_button.setEnabled(self.list.currentItem() is not None)
+
+    def _actions_menu(self, parent: QWidget) -> QMenu:
+        menu = QMenu(parent)
+        menu.addAction("Rename…", lambda: self._emit_for_current(self.rename_requested))
+        menu.addAction("Export as Markdown…", lambda: self._export("markdown"))
+        menu.addAction("Export as JSON…", lambda: self._export("json"))
+        menu.addSeparator()
+        menu.addAction("Delete…", lambda: self._emit_for_current(self.delete_requested))
+        return menu
 
     def _emit_for_current(self, signal: Signal) -> None:
         cid = self.current_id()
@@ -139,10 +136,4 @@ class ConversationList(QWidget):
     def _context_menu(self, pos: object) -> None:
         if self.list.itemAt(pos) is None:  # type: ignore[arg-type]
             return
-        menu = QMenu(self)
-        menu.addAction("Rename…", lambda: self._emit_for_current(self.rename_requested))
-        menu.addAction("Export as Markdown…", lambda: self._export("markdown"))
-        menu.addAction("Export as JSON…", lambda: self._export("json"))
-        menu.addSeparator()
-        menu.addAction("Delete", lambda: self._emit_for_current(self.delete_requested))
-        menu.exec(self.list.viewport().mapToGlobal(pos))  # type: ignore[arg-type]
+        self._actions_menu(self).exec(self.list.viewport().mapToGlobal(pos))  # type: ignore[arg-type]
