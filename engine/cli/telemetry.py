@@ -14,6 +14,7 @@ from engine.cli import main
 from engine.cli._common import echo_json, load_settings
 from engine.errors import ConfigError
 from engine.telemetry import CallFilter, Telemetry, utcnow
+from engine.telemetry.replay import replay_spec
 
 _AGO = re.compile(r"^(\d+)\s*([mhdw])$")
 
@@ -149,51 +150,6 @@ def list_(ctx: click.Context, limit: int, as_json: bool, **kw: Any) -> None:
             r["status"] + (f": {r['error'][:40]}" if r["error"] else ""),
         )
     Console().print(table)
-
-
-def replay_spec(row: dict[str, Any]) -> dict[str, Any]:
-    """What is needed to replay a call: exact model file, adapter, prompt version, messages, params, seed."""
-    request = json.loads(row.get("request") or "{}")
-    return {
-        "call_id": row["call_id"],
-        "time_utc": str(row["ts"]),
-        "source": row["source"],
-        "route": row["route"],
-        "backend": row["backend"],
-        "model": row["model"],
-        "model_path": row["model_path"],
-        "model_sha256": row["model_sha256"],
-        "adapter": row["adapter"],
-        "prompt_id": row["prompt_id"],
-        "prompt_version": row["prompt_version"],
-        "params": json.loads(row.get("params") or "{}"),
-        "seed": row["seed"],
-        "messages": json.loads(row.get("messages") or "[]"),
-        "response_format": request.get("response_format"),
-        "tools": request.get("tools"),
-        "reply": row["reply"],
-        "outcome": {
-            k: row[k]
-            for k in (
-                "status",
-                "error",
-                "finish_reason",
-                "prompt_tokens",
-                "completion_tokens",
-                "ttft_ms",
-                "latency_ms",
-                "tokens_per_s",
-                "cost_usd",
-                "energy_wh",
-                "cloud_equiv_usd",
-                "tool_names",
-                "retrieval_library",
-                "retrieval_k",
-                "retrieval_top_score",
-                "retrieval_rewritten",
-            )
-        },
-    }
 
 
 @telemetry.command()

@@ -92,10 +92,8 @@ _STATS = """
     count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
     coalesce(sum(prompt_tokens), 0) AS prompt_tokens,
     coalesce(sum(completion_tokens), 0) AS completion_tokens,
-    quantile_cont(latency_ms, 0.5) FILTER (WHERE status = 'ok') AS latency_ms_p50,
-    quantile_cont(latency_ms, 0.95) FILTER (WHERE status = 'ok') AS latency_ms_p95,
-    quantile_cont(ttft_ms, 0.5) FILTER (WHERE status = 'ok') AS ttft_ms_p50,
-    quantile_cont(ttft_ms, 0.95) FILTER (WHERE status = 'ok') AS ttft_ms_p95,
+    quantile_cont(latency_ms, [0.5, 0.95]) FILTER (WHERE status = 'ok') AS latency_q,
+    quantile_cont(ttft_ms, [0.5, 0.95]) FILTER (WHERE status = 'ok') AS ttft_q,
     avg(tokens_per_s) FILTER (WHERE tokens_per_s > 0) AS tokens_per_s,
     coalesce(sum(cost_usd), 0) AS cost_usd,
     coalesce(sum(energy_wh), 0) AS energy_wh,
@@ -103,6 +101,7 @@ _STATS = """
     min(ts) AS first_ts,
     max(ts) AS last_ts
 """
+# one list-quantile aggregate per column is about twice as fast as two single ones (one sort)
 
 
 def _rows(cur: Any) -> list[dict[str, Any]]:
@@ -112,6 +111,10 @@ def _rows(cur: Any) -> list[dict[str, Any]]:
 
 def _clean(d: dict[str, Any]) -> dict[str, Any]:
     out = {}
+    for name in ("latency", "ttft"):
+        q = d.pop(f"{name}_q", None)
+        if q is not None or f"{name}_ms_p50" not in d:
+            d[f"{name}_ms_p50"], d[f"{name}_ms_p95"] = (q[0], q[1]) if q else (None, None)
     for k, v in d.items():
         if isinstance(v, float):
             v = float(f"{v:.6g}")  # six significant digits: costs are tiny, latencies large
@@ -162,9 +165,9 @@ def series(
     if bucket not in {name for name, _ in _BUCKETS}:
         raise ConfigError(f"Unknown bucket {bucket!r}; choose from {', '.join(n for n, _ in _BUCKETS)}.")
     cols = _group_cols(group_by)
-    group_expr = "concat_ws(' · ', " + ", ".join(f"nullif({c}, '')" for c in cols) + ")" if cols else "''"
+    keys = "".join(f", {c}" for c in cols)
     sql = f"""
-        SELECT time_bucket(INTERVAL '{bucket}', ts) AS bucket, {group_expr} AS "group",
+        SELECT time_bucket(INTERVAL '{bucket}', ts) AS bucket{keys},
             count(*) AS calls,
             avg(latency_ms) FILTER (WHERE status = 'ok') AS latency_ms,
             avg(ttft_ms) FILTER (WHERE status = 'ok') AS ttft_ms,
@@ -173,9 +176,16 @@ def series(
             sum(cost_usd) AS cost_usd,
             sum(cloud_equiv_usd) AS cloud_equiv_usd
         FROM calls{where}
-        GROUP BY ALL ORDER BY bucket, "group"
+        GROUP BY ALL
     """
-    return bucket, [_clean(r) for r in _rows(con.execute(sql, params))]
+    rows = []
+    for r in _rows(con.execute(sql, params)):
+        label = " · ".join(str(r.pop(c)) for c in cols if r.get(c))
+        for c in cols:
+            r.pop(c, None)
+        rows.append(_clean({"bucket": r.pop("bucket"), "group": label, **r}))
+    rows.sort(key=lambda r: (r["bucket"], r["group"]))
+    return bucket, rows
 
 
 def list_calls(con: Any, flt: CallFilter | None = None, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
