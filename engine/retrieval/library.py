@@ -148,9 +148,9 @@ class Library:
         return self.searcher.hits(self.searcher.candidates(query, mode, k, filters, fusion))
 
     def _default_reranker(self) -> Reranker:
-        from engine.retrieval.rerank import MaxSimReranker
+        from engine.retrieval.rerank import PrfReranker
 
-        self.reranker = MaxSimReranker(self.embedder)
+        self.reranker = PrfReranker(self.embed_query, self.dense.vectors)
         return self.reranker
 
     def warm(self) -> None:

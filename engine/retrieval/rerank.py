@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -102,6 +102,42 @@ class MaxSimReranker:
         prior = np.array([h.score for h in hits], dtype=np.float32)
         scores = self.weight * _minmax(maxsim) + (1 - self.weight) * _minmax(prior)
         return _with_scores(hits, scores, {"maxsim": maxsim})
+
+
+class PrfReranker:
+    """Pseudo-relevance feedback in embedding space, with no model call beyond the query's embedding.
+
+    The query vector is moved towards the mean of the top ``feedback`` first-stage chunks (Rocchio), and
+    every candidate is re-scored by its cosine to that vector, blended with the first-stage score. Chunk
+    vectors come from the RAM index, so this costs one small matrix product per query.
+    """
+
+    name = "prf"
+
+    def __init__(
+        self,
+        embed_query: Callable[[str], np.ndarray],
+        vectors: Callable[[np.ndarray], np.ndarray],
+        *,
+        depth: int = 100,
+        feedback: int = 3,
+        beta: float = 0.5,
+        weight: float = 0.5,
+    ) -> None:
+        self.embed_query, self.vectors = embed_query, vectors
+        self.depth, self.feedback, self.beta, self.weight = depth, feedback, beta, weight
+
+    def rerank(self, query: str, hits: Sequence[SearchHit]) -> list[SearchHit]:  # noqa: D102
+        if not hits:
+            return []
+        vecs = self.vectors(np.array([h.chunk_id for h in hits], dtype=np.int64))
+        q = self.embed_query(query)
+        q2 = q + self.beta * vecs[: self.feedback].mean(axis=0)
+        q2 /= max(float(np.linalg.norm(q2)), 1e-12)
+        prf = vecs @ q2
+        prior = np.array([h.score for h in hits], dtype=np.float32)
+        scores = self.weight * _minmax(prf) + (1 - self.weight) * _minmax(prior)
+        return _with_scores(hits, scores, {"prf": prf})
 
 
 class CrossEncoderReranker:

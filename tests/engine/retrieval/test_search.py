@@ -124,3 +124,25 @@ def test_newer_schema_is_refused(tmp_path: Path, minilm) -> None:
     lib.close()
     with pytest.raises(LibraryError, match="newer Lampwright"):
         Library(tmp_path / "n.sqlite", embedder=minilm)
+
+
+def test_maxsim_reranker_prefers_the_passage_with_the_matching_sentence(minilm) -> None:
+    from engine.retrieval.rerank import MaxSimReranker, split_sentences
+    from engine.retrieval.types import SearchHit
+
+    filler = "The committee met on Tuesday. Minutes were approved without changes. Coffee was served."
+    hits = [
+        SearchHit(1, 1, "a.txt", filler + " Nothing else happened.", score=1.0),
+        SearchHit(2, 2, "b.txt", filler + " Penguins huddle together to survive the Antarctic winter.", score=0.9),
+    ]
+    assert len(split_sentences(hits[1].text)) == 3  # "Coffee was served." is short: merged with the next
+    out = MaxSimReranker(minilm, weight=0.8).rerank("how do penguins survive the cold winter", hits)
+    assert [h.chunk_id for h in out] == [2, 1]
+    assert out[0].scores["first_stage"] == 0.9 and "maxsim" in out[0].scores
+
+
+def test_default_reranker_uses_feedback_and_keeps_candidates(indexed) -> None:
+    hybrid = indexed.search("garden watering basil", k=6, mode="hybrid")
+    reranked = indexed.search("garden watering basil", k=6, mode="rerank")
+    assert {h.chunk_id for h in reranked} == {h.chunk_id for h in hybrid}
+    assert all("prf" in h.scores and "first_stage" in h.scores for h in reranked)
