@@ -97,6 +97,7 @@ class ChatView(QWidget):
         self._streamed_tokens = 0
         self._model_spec = self.engine.settings.model
         self._build()
+        self.picker.set_current(self._model_spec)  # named now; metadata arrives with refresh_models()
         self.refresh_conversations()
         ids = self.conversation_list.ids()
         if ids:

@@ -80,7 +80,7 @@ class Transcript(QScrollArea):
         self._column = QVBoxLayout(body)
         self._column.setContentsMargins(24, 18, 24, 18)
         self._column.setSpacing(12)
-        self._empty = QLabel("Ask anything. Replies stream in as they are generated.\nCtrl+Enter sends.", body)
+        self._empty = QLabel("Ask anything. Replies stream in as they are generated.\nEnter sends · Shift+Enter adds a line · Esc stops.", body)
         self._empty.setObjectName("EmptyState")
         self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._column.addWidget(self._empty, 1)
