@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.context import AppContext
 from desktop.main_window import MainWindow
-from desktop.widgets.theme import apply_theme
+from desktop.widgets.theme import apply_theme, theme_choice
 from desktop.workers import GeneratorJob, JobRunner
 from engine.errors import LampwrightError
 from engine.jobs import Progress
@@ -137,8 +137,8 @@ def run(home: str | None = None) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("Lampwright")
     app.setApplicationDisplayName("Lampwright")
-    apply_theme(app)
     settings, settings_error = load_settings(home)
+    apply_theme(app, theme_choice(settings.home))
     ctx = create_context(settings)
     window = MainWindow(ctx)
     window.show()

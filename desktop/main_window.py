@@ -7,6 +7,7 @@ import logging
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 from desktop.context import AppContext
 from desktop.sections import Section, available_sections
 from desktop.widgets.banner import Banner
-from desktop.widgets.theme import icon
+from desktop.widgets.theme import apply_theme, icon, save_theme_choice, theme_choice
 from engine.types import ChatResult
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,12 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        view_menu = self.menuBar().addMenu("&View")
+        self.dark_action = QAction("&Dark theme", self)
+        self.dark_action.setCheckable(True)
+        self.dark_action.setChecked(theme_choice(self.ctx.engine.settings.home) == "dark")
+        self.dark_action.toggled.connect(self.set_dark_theme)
+        view_menu.addAction(self.dark_action)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("&About Lampwright", self._about)
 
@@ -207,6 +214,14 @@ class MainWindow(QMainWindow):
         if chat is not None and hasattr(chat, "refresh_models"):
             chat.refresh_models()
         self.settings_applied.emit(settings)
+
+    def set_dark_theme(self, dark: bool) -> None:
+        """Switch between the light and the dark theme (remembered for the next start)."""
+        theme = "dark" if dark else "light"
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, theme)
+        save_theme_choice(self.ctx.engine.settings.home, theme)
 
     def _about(self) -> None:
         QMessageBox.about(

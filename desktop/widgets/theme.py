@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from pathlib import Path
 
 from PySide6.QtGui import QFont, QIcon
@@ -11,6 +13,9 @@ from PySide6.QtWidgets import QApplication
 log = logging.getLogger(__name__)
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+THEMES = ("light", "dark")
+#: desktop-only preferences (the theme) kept next to settings.json
+PREFS_FILE = "desktop.json"
 
 
 def resource(*parts: str) -> Path:
@@ -38,3 +43,29 @@ def apply_theme(app: QApplication, theme: str = "light") -> None:
         app.setStyleSheet(text)
     except OSError as exc:  # a missing style sheet must not stop the app
         log.warning("style sheet %s not loaded: %s", qss, exc)
+
+
+def theme_choice(home: Path) -> str:
+    """The theme to use: ``$LAMPWRIGHT_THEME``, else the one saved in ``home``, else light."""
+    env = os.environ.get("LAMPWRIGHT_THEME", "")
+    if env in THEMES:
+        return env
+    try:
+        saved = json.loads((home / PREFS_FILE).read_text(encoding="utf-8")).get("theme")
+    except (OSError, ValueError, AttributeError):
+        saved = None
+    return saved if saved in THEMES else "light"
+
+
+def save_theme_choice(home: Path, theme: str) -> None:
+    """Remember ``theme`` for the next start."""
+    path = home / PREFS_FILE
+    try:
+        prefs = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (OSError, ValueError):
+        prefs = {}
+    prefs["theme"] = theme
+    try:
+        path.write_text(json.dumps(prefs, indent=2), encoding="utf-8")
+    except OSError as exc:
+        log.warning("could not save the theme choice: %s", exc)

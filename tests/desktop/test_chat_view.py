@@ -153,3 +153,17 @@ def test_tool_call_widget_hook_adds_inline_widget_to_assistant_turn(window):
     turn = chat.add_tool_call_widget(label)
     assert turn.role == "assistant" and label.parent() is turn
     assert turn.extras.indexOf(label) >= 0
+
+
+def test_dark_theme_toggle_is_applied_and_remembered(qapp, window, lampwright_home):
+    from desktop.widgets.theme import theme_choice
+
+    assert theme_choice(lampwright_home) == "light"
+    try:
+        window.dark_action.setChecked(True)
+        assert "dark theme" in qapp.styleSheet()
+        assert json.loads((lampwright_home / "desktop.json").read_text())["theme"] == "dark"
+        assert theme_choice(lampwright_home) == "dark"
+    finally:
+        window.dark_action.setChecked(False)
+    assert "light theme" in qapp.styleSheet() and theme_choice(lampwright_home) == "light"
