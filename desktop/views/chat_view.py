@@ -31,33 +31,19 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.context import AppContext
+from desktop.views.chat_reply import Reply
 from desktop.widgets.composer import Composer
 from desktop.widgets.conversation_list import ConversationList
 from desktop.widgets.generation_panel import GenerationPanel
 from desktop.widgets.model_picker import ModelPicker, list_choices
 from desktop.widgets.theme import icon
-from desktop.widgets.transcript import StreamRenderer, Transcript, Turn
+from desktop.widgets.transcript import Transcript, Turn
 from desktop.workers import GeneratorJob
 from engine.conversations import StoredMessage
 from engine.errors import LampwrightError
-from engine.types import ChatResult, TokenDelta
+from engine.types import ChatResult
 
 log = logging.getLogger(__name__)
-
-#: streamed text is rendered at most this often (re-rendering Markdown per token would stutter)
-RENDER_INTERVAL_MS = 50
-
-
-def _result_meta(result: ChatResult) -> str:
-    parts = [result.model, f"{result.usage.completion_tokens} tokens"]
-    if result.timing.tokens_per_s:
-        parts.append(f"{result.timing.tokens_per_s:.1f} tok/s")
-    if result.finish_reason == "cancelled":
-        parts.append("stopped")
-    elif result.finish_reason == "length":
-        parts.append("hit max tokens")
-    return " · ".join(parts)
-
 
 def _stored_meta(sm: StoredMessage) -> str:
     m = sm.meta
@@ -92,9 +78,7 @@ class ChatView(QWidget):
         self.conversation_id: str | None = None
         self.last_result: ChatResult | None = None
         self.last_error: str | None = None
-        self._job: GeneratorJob | None = None
-        self._renderer: StreamRenderer | None = None
-        self._streamed_tokens = 0
+        self._reply: Reply | None = None
         self._model_spec = self.engine.settings.model
         self._build()
         self.picker.set_current(self._model_spec)  # named now; metadata arrives with refresh_models()
@@ -215,7 +199,7 @@ class ChatView(QWidget):
 
     def new_conversation(self) -> None:
         """Start a fresh conversation (stored when the first message is sent)."""
-        if self._job is not None:
+        if self._reply is not None:
             return
         self.conversation_id = None
         self.conversation_list.list.clearSelection()
@@ -227,7 +211,7 @@ class ChatView(QWidget):
 
     def open_conversation(self, cid: str, *, load_model: bool = True) -> None:
         """Show a stored conversation and its settings."""
-        if self._job is not None:
+        if self._reply is not None:
             return
         try:
             conv = self.store.get(cid)
@@ -278,7 +262,7 @@ class ChatView(QWidget):
 
     def delete_conversation(self, cid: str, *, confirm: bool = True) -> None:
         """Delete ``cid`` (after a confirmation when ``confirm``)."""
-        if self._job is not None:
+        if self._reply is not None:
             return
         if confirm:
             title = self.store.get(cid).title
@@ -334,11 +318,16 @@ class ChatView(QWidget):
     @property
     def busy(self) -> bool:
         """True while a reply is being generated."""
-        return self._job is not None
+        return self._reply is not None
+
+    @property
+    def streamed_tokens(self) -> int:
+        """Tokens received so far for the reply being generated (0 when idle)."""
+        return self._reply.tokens if self._reply is not None else 0
 
     def send(self, text: str | None = None) -> GeneratorJob | None:
         """Send ``text`` (or the composer's text) and stream the reply into the transcript."""
-        if self._job is not None:
+        if self._reply is not None:
             return None
         text = (text if text is not None else self.composer.toPlainText()).strip()
         if not text:
@@ -350,33 +339,23 @@ class ChatView(QWidget):
             self.conversation_id = conv.id
         self.composer.clear()
         self.last_result, self.last_error = None, None
-        self.transcript.add_turn("user", text)
-        turn = self.transcript.add_turn("assistant", "", "waiting for the model…")
-        self._streamed_tokens = 0
-        self._renderer = StreamRenderer(turn, RENDER_INTERVAL_MS, lambda: f"generating · {self._streamed_tokens} tokens")
-        job = self.ctx.inference.submit(
-            self.engine.send, self.conversation_id, text, context={"source": "gui", "route": "chat"}
-        )
-        job.signals.item.connect(self._on_event)
-        job.signals.done.connect(self._on_done)
-        job.signals.failed.connect(self._on_failed)
-        job.signals.finished.connect(self._on_finished)
-        self._job = job
+        self._reply = Reply(self.ctx, self.transcript, self.conversation_id, text, self)
+        self._reply.ended.connect(self._on_reply_ended)
         self._set_busy(True)
         self.refresh_conversations()
-        return job
+        return self._reply.job
 
     def stop(self) -> None:
         """Cancel the running reply at the next token; the partial reply is kept and stored."""
-        if self._job is not None:
-            self._job.cancel()
+        if self._reply is not None:
+            self._reply.cancel()
             self.stop_button.setEnabled(False)
             self.ctx.events.status.emit("Stopping…")
 
     def current_assistant_turn(self) -> Turn | None:
         """The assistant turn being streamed, else the latest assistant turn."""
-        if self._renderer is not None:
-            return self._renderer.turn
+        if self._reply is not None:
+            return self._reply.turn
         return self.transcript.last_turn("assistant")
 
     def add_tool_call_widget(self, widget: QWidget, turn: Turn | None = None) -> Turn:
@@ -389,49 +368,19 @@ class ChatView(QWidget):
         target.add_widget(widget)
         return target
 
-    def _on_event(self, event: object) -> None:
-        if isinstance(event, TokenDelta) and self._renderer is not None:
-            self._streamed_tokens += 1
-            self._renderer.append(event.text)
-
-    def _on_done(self, result: object) -> None:
-        if not isinstance(result, ChatResult):
+    def _on_reply_ended(self) -> None:
+        reply, self._reply = self._reply, None
+        if reply is None:
             return
-        self.last_result = result
-        if self._renderer is not None:
-            self._renderer.finish(result.text)
-            self._renderer.turn.set_meta(_result_meta(result))
-        self.ctx.events.generation_finished.emit(result)
-        if result.finish_reason == "cancelled":
-            self.ctx.events.status.emit("Stopped; the partial reply was kept.")
-
-    def _on_failed(self, message: str) -> None:
-        if self._renderer is not None:
-            self._renderer.finish()
-            turn = self._renderer.turn
-            if turn.text():
-                turn.set_meta("failed")
-            else:
-                turn.set_text(f"*No reply:* {message}")
-                turn.set_meta("failed")
-            self._renderer = None
-        self._error(message)
-
-    def _on_finished(self) -> None:
-        if self._renderer is not None:
-            self._renderer.finish()
-            if self.last_result is None and self.last_error is None:  # stopped before it began
-                self._renderer.turn.set_meta("stopped")
-                self.last_error = "Stopped before the reply began."
-        self._renderer = None
-        self._job = None
+        self.last_result, self.last_error = reply.result, reply.error
         self._set_busy(False)
         self.refresh_conversations()
         # emitted last, so listeners see the view ready for the next message
-        if self.last_result is not None:
-            self.reply_finished.emit(self.last_result)
+        if reply.result is not None:
+            self.reply_finished.emit(reply.result)
         else:
-            self.reply_failed.emit(self.last_error or "")
+            self.reply_failed.emit(reply.error or "")
+        reply.deleteLater()
 
     def _set_busy(self, busy: bool) -> None:
         self.send_button.setVisible(not busy)
@@ -449,5 +398,5 @@ class ChatView(QWidget):
 
     def shutdown(self) -> None:
         """Cancel the running reply (the app is closing)."""
-        if self._job is not None:
-            self._job.cancel()
+        if self._reply is not None:
+            self._reply.cancel()

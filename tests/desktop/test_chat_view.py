@@ -54,7 +54,7 @@ def test_stop_cancels_mid_stream_and_keeps_the_partial_reply(qtbot, window, load
     params(chat, max_tokens=1500, temperature=0.8)
     with qtbot.waitSignal(chat.reply_finished, timeout=180_000) as blocker:
         chat.send("Tell me a very long story about a lighthouse keeper and the sea, with many chapters.")
-        qtbot.waitUntil(lambda: chat._streamed_tokens >= 5, timeout=120_000)
+        qtbot.waitUntil(lambda: chat.streamed_tokens >= 5, timeout=120_000)
         assert chat.stop_button.isVisible() and chat.stop_button.isEnabled()
         qtbot.mouseClick(chat.stop_button, Qt.MouseButton.LeftButton)
     result = blocker.args[0]
