@@ -322,5 +322,6 @@ class LibraryStore:
         if self.model != model or self.dim != dim:
             raise LibraryError(
                 f"The library {self.path.stem} was embedded with {self.model} ({self.dim} dims), not {model} "
-                f"({dim} dims). Re-embed it (`lampwright libraries reembed {self.path.stem}`) or use its model."
+                f"({dim} dims). Keep using its model, or delete it (`lampwright libraries delete {self.path.stem}`) and "
+                "ingest again with the new one."
             )
