@@ -15,6 +15,7 @@ import inspect
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -131,6 +132,16 @@ class _Probe:
         os.replace(tmp, self.path)
 
 
+def _quit_on_signals(app: QApplication) -> None:
+    """Ctrl+C or SIGTERM closes the app cleanly (running replies are stopped and stored)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: app.quit())
+    # Python runs signal handlers only between bytecodes: wake the interpreter now and then
+    ticker = QTimer(app)
+    ticker.timeout.connect(lambda: None)
+    ticker.start(250)
+
+
 def run(home: str | None = None) -> int:
     """Open the Lampwright window on ``home`` (``$LAMPWRIGHT_HOME`` or the user data dir when None)."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -167,6 +178,7 @@ def run(home: str | None = None) -> int:
             QTimer.singleShot(180_000, app.quit)
 
     QTimer.singleShot(0, after_shown)
+    _quit_on_signals(app)
     code = app.exec()
     shutdown(ctx)
     return int(code)
