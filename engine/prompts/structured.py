@@ -140,7 +140,10 @@ def schema_instruction(schema: dict[str, Any]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class StructuredResult:
-    """Parsed, validated JSON and the call that produced it."""
+    """Parsed, validated JSON and the call that produced it.
+
+    ``text`` is the canonical (strict) JSON of ``data``; ``result.text`` is what the model wrote.
+    """
 
     data: Any
     text: str
@@ -188,22 +191,23 @@ def generate_structured(
             msgs[0] = Message("system", f"{msgs[0].content}\n\n{line}".strip())
         else:
             msgs.insert(0, Message("system", line))
-    attempt_params = params
+    # no repeat penalty for JSON: it punishes the quotes, braces and keys JSON must repeat
+    attempt_params = GenerationParams.from_dict({**params.to_dict(), "repeat_penalty": 1.0})
     problems: list[str] = []
     result: ChatResult | None = None
     for attempt in range(1, retries + 2):
         result = collect(chat(msgs, attempt_params, response_format=fmt, **chat_kwargs))
         try:
-            data = json.loads(result.text)
+            data = json.loads(result.text, strict=False)  # the grammar allows raw control chars in strings
         except ValueError as exc:
             problems = [f"not valid JSON ({exc})"]
         else:
             problems = validate(full, data)
             if not problems:
-                return StructuredResult(data, result.text, result, attempt)
+                return StructuredResult(data, json.dumps(data, ensure_ascii=False), result, attempt)
         if result.finish_reason != "length":
             break
-        attempt_params = GenerationParams.from_dict({**params.to_dict(), "max_tokens": attempt_params.max_tokens * 2})
+        attempt_params = GenerationParams.from_dict({**attempt_params.to_dict(), "max_tokens": attempt_params.max_tokens * 2})
     assert result is not None
     hint = " The reply was cut off: raise max_tokens." if result.finish_reason == "length" else ""
     raise StructuredOutputError(f"The model's output does not match the schema: {'; '.join(problems[:3])}.{hint}")

@@ -137,7 +137,7 @@ def execute(
         valid = ", ".join(registry.names) or "none"
         return done(UNKNOWN, f"Error: there is no tool named {call.name!r}. Valid tools: {valid}.")
     try:
-        args = json.loads(call.arguments or "{}")
+        args = json.loads(call.arguments or "{}", strict=False)
     except ValueError as exc:
         return done(
             INVALID,

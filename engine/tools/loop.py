@@ -131,7 +131,8 @@ def run_tool_loop(
         yield from _native_loop(chat, messages, registry, params, max_steps, confirm, cancel)
         return
     transcript = prepare_messages(messages, registry, native=False, fewshot=fewshot)
-    decide = GenerationParams.from_dict({**params.to_dict(), "max_tokens": decision_tokens})
+    # no repeat penalty in JSON decisions: it punishes the quotes and braces JSON must repeat
+    decide = GenerationParams.from_dict({**params.to_dict(), "max_tokens": decision_tokens, "repeat_penalty": 1.0})
     outcomes: list[ToolOutcome] = []
     results: list[ChatResult] = []
     seen: set[tuple[str, str]] = set()

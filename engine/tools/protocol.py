@@ -150,7 +150,7 @@ class ParsedReply:
 def parse_constrained(text: str, step: int = 0) -> ParsedReply:
     """Read a constrained reply; malformed JSON (only possible when cut off) is reported in ``error``."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, strict=False)  # llama.cpp's string grammar lets raw control characters through
     except ValueError as exc:
         return ParsedReply(text, error=f"not valid JSON ({exc})")
     if not isinstance(data, dict) or not isinstance(data.get("action"), str):
