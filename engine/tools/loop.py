@@ -76,7 +76,8 @@ def prepare_messages(
         rest = msgs[1:]
     else:
         head, rest = [Message("system", block)], msgs
-    examples = protocol.fewshot_messages(registry) if fewshot else []
+    request = next((m.content for m in reversed(msgs) if m.role == "user"), "")
+    examples = protocol.fewshot_messages(registry, request) if fewshot else []
     return head + examples + rest
 
 

@@ -96,28 +96,47 @@ def catalogue(registry: ToolRegistry, *, detailed: bool) -> str:
     return "\n".join(lines)
 
 
-def fewshot_messages(registry: ToolRegistry, *, limit: int = 8) -> list[Message]:
-    """Worked examples as turns.
+_WORD = re.compile(r"[a-z0-9]+")
 
-    One call per tool that has an example, a result followed by ``final_answer``, and a greeting
-    that needs no tool.
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower()))
+
+
+def fewshot_messages(registry: ToolRegistry, request: str = "", *, limit: int = 8) -> list[Message]:
+    """Worked examples as turns, placed on purpose.
+
+    First a greeting that needs no tool and a tool result followed by ``final_answer``; then up to
+    ``limit`` tool examples, the ones sharing most words with ``request`` last, right before it:
+    small models copy the nearest example most.
     """
     out: list[Message] = []
-    for t in registry:
-        if t.examples and len(out) // 2 < limit:
-            request, args = t.examples[0]
-            out += [Message("user", request), Message("assistant", encode_call(t.name, args))]
+    if not len(registry):
+        return out
+    out += [Message("user", "Hi! Who are you?"), Message("assistant", encode_call(FINAL))]
     calc = registry.get("calculator")
     if calc is not None and calc.examples:  # a full cycle: after a useful result, answer
-        request, args = calc.examples[0]
+        q, args = calc.examples[0]
         try:
             result = str(calc.fn(**args))
         except Exception:  # an example that fails is simply not shown
             result = ""
         if result:
+            out += [Message("user", q), Message("assistant", encode_call(calc.name, args))]
             out += [result_message(calc.name, result), Message("assistant", encode_call(FINAL))]
-    if out:
-        out += [Message("user", "Hi! Who are you?"), Message("assistant", encode_call(FINAL))]
+    want = _words(request)
+    pool = [(len(want & _words(q)) / (1 + len(_words(q))), i, t.name, q, a) for t in registry for i, (q, a) in enumerate(t.examples)]
+    # every tool's first example, then the closest others, within the limit
+    firsts = [p for p in pool if p[1] == 0]
+    others = sorted((p for p in pool if p[1] > 0), key=lambda p: -p[0])
+    chosen = sorted(firsts, key=lambda p: -p[0])[:limit]
+    chosen += others[: max(0, limit - len(chosen))]
+    if want:
+        best = max(pool, key=lambda p: p[0], default=None)
+        if best is not None and best not in chosen:
+            chosen[-1] = best
+    for _, _, name, q, args in sorted(chosen, key=lambda p: p[0]):
+        out += [Message("user", q), Message("assistant", encode_call(name, args))]
     return out
 
 

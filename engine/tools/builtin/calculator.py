@@ -111,7 +111,13 @@ def format_number(value: float | int) -> str:
     return str(value)
 
 
-@tool(examples=[("What is 15% of 80?", {"expression": "0.15 * 80"})])
+@tool(
+    examples=[
+        ("What is 15% of 80?", {"expression": "0.15 * 80"}),
+        ("Multiply 32 by 18", {"expression": "32 * 18"}),
+        ("What is the square root of 81?", {"expression": "sqrt(81)"}),
+    ]
+)
 def calculator(expression: str) -> str:
     """Evaluate an arithmetic expression and return the exact result.
 

@@ -44,7 +44,12 @@ def now(timezone: str = "UTC") -> dt.datetime:
     return dt.datetime.now(resolve_zone(timezone))
 
 
-@tool(examples=[("What time is it in Paris?", {"timezone": "Europe/Paris"})])
+@tool(
+    examples=[
+        ("What time is it in Paris?", {"timezone": "Europe/Paris"}),
+        ("What is the date today in Chicago?", {"timezone": "America/Chicago"}),
+    ]
+)
 def current_time(timezone: str = "UTC") -> str:
     """Current date and time in a time zone.
 

@@ -46,7 +46,7 @@ def file_tools(folders: Sequence[str | Path]) -> list[Tool]:
     """``read_file``, ``list_files`` and ``write_file`` bound to the allowed ``folders``."""
     allowed = [str(f) for f in folders]
 
-    @tool(examples=[("Show me notes/todo.txt", {"path": "notes/todo.txt"})])
+    @tool(examples=[("Show me docs/plan.txt", {"path": "docs/plan.txt"}), ("Open report.md", {"path": "report.md"})])
     def read_file(path: str) -> str:
         """Read a text file from the folders the user allowed.
 
@@ -65,7 +65,7 @@ def file_tools(folders: Sequence[str | Path]) -> list[Tool]:
             text += f"\n[... file continues; only the first {MAX_READ_BYTES:,} bytes were read]"
         return text
 
-    @tool(examples=[("Which files do I have?", {"folder": "."})])
+    @tool(examples=[("Which files do I have?", {"folder": "."}), ("What is in the docs folder?", {"folder": "docs"})])
     def list_files(folder: str = ".") -> str:
         """List the files in an allowed folder.
 

@@ -136,13 +136,18 @@ def sql_tools(paths: Sequence[str | Path]) -> list[Tool]:
         log.warning("cannot describe data files: %s", exc)
         tables = ", ".join(files)
 
+    first = next(iter(files))
+
     @tool(
         description=(
             "Run one read-only SQL SELECT (DuckDB dialect) over the user's data files and return the rows. "
             f"Tables: {tables}"
         ),
         timeout_s=30.0,
-        examples=[("How many rows are in my data?", {"sql": f"SELECT count(*) FROM {next(iter(files))}"})],
+        examples=[
+            (f"Count the rows in {first}", {"sql": f"SELECT count(*) FROM {first}"}),
+            (f"Show the first 5 rows of {first}", {"sql": f"SELECT * FROM {first} LIMIT 5"}),
+        ],
     )
     def sql_query(sql: str) -> str:
         """Run a read-only SQL query.

@@ -70,7 +70,13 @@ def convert(value: float, from_unit: str, to_unit: str) -> float:
     raise ToolError(f"Cannot convert {from_unit} to {to_unit}: they measure different things.")
 
 
-@tool(examples=[("How many kilometers is 3 miles?", {"value": 3, "from_unit": "mi", "to_unit": "km"})])
+@tool(
+    examples=[
+        ("How many kilometers is 3 miles?", {"value": 3, "from_unit": "mi", "to_unit": "km"}),
+        ("Convert 20 Celsius to Fahrenheit", {"value": 20, "from_unit": "C", "to_unit": "F"}),
+        ("How many grams is 2 pounds?", {"value": 2, "from_unit": "lb", "to_unit": "g"}),
+    ]
+)
 def convert_units(value: float, from_unit: str, to_unit: str) -> str:
     """Convert a quantity between units of length, mass, volume, area, time, speed, data, energy, pressure or temperature.
 

@@ -44,7 +44,7 @@ def web_tools(config: ToolConfig) -> list[Tool]:
     """``get_weather`` and ``stock_quote`` using the endpoints in ``config``."""
     timeout = config.http_timeout_s
 
-    @tool(timeout_s=timeout * 2 + 2, examples=[("Is it raining in Oslo?", {"city": "Oslo"})])
+    @tool(timeout_s=timeout * 2 + 2, examples=[("Is it raining in Dublin?", {"city": "Dublin"}), ("What is the temperature in Madrid?", {"city": "Madrid"})])
     def get_weather(city: str) -> str:
         """Current weather (temperature, wind, conditions) in a city. Needs the network.
 
@@ -77,7 +77,7 @@ def web_tools(config: ToolConfig) -> list[Tool]:
             f"wind {cur.get('wind_speed_10m')} {units.get('wind_speed_10m', 'km/h')}"
         )
 
-    @tool(timeout_s=timeout + 2, examples=[("What is Apple's share price?", {"symbol": "AAPL"})])
+    @tool(timeout_s=timeout + 2, examples=[("What is Amazon's share price?", {"symbol": "AMZN"}), ("Stock quote for GOOG", {"symbol": "GOOG"})])
     def stock_quote(symbol: str) -> str:
         """Latest stock price for a ticker symbol. Needs the network.
 
