@@ -35,6 +35,7 @@ SECTIONS: list[Section] = [
     Section("chat", "Chat", "desktop.views.chat_view:ChatView"),
     Section("library", "Library", "desktop.views.library_view:LibraryView", available=_has("apsw", "sqlite_vec")),
     Section("telemetry", "Telemetry", "desktop.views.telemetry_view:TelemetryView", available=_has("duckdb")),
+    Section("prompts", "Prompts", "desktop.views.prompts_view:PromptsView"),
 ]
 
 
