@@ -39,7 +39,7 @@ class Settings:
     backend_url: str = ""
     backend_api_key: str = ""
     n_ctx: int = 4096
-    n_threads: int = 0  # 0 = let llama.cpp pick
+    n_threads: int = 0  # 0 = half the cores for decoding, all but one for prompt batches
     n_batch: int = 512
     #: extra folders scanned for GGUF files (besides $home/models and the bundled models)
     model_dirs: tuple[str, ...] = ()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import json
 import logging
+import os
 import random
 import threading
 import time
@@ -25,6 +26,21 @@ log = logging.getLogger(__name__)
 
 #: the smallest reply we still try to generate after trimming history
 MIN_REPLY_TOKENS = 16
+
+
+def default_threads(n_threads: int = 0) -> tuple[int, int]:
+    """(decode threads, prompt-batch threads); ``n_threads`` > 0 sets both.
+
+    llama-cpp-python's default batch thread count is every core. Its threads meet at spin barriers, so
+    when another process (an ingest, a second model, the GUI) holds a core, one preempted thread stalls
+    the rest: a 30-token prompt took 3-12 s with 2 threads on a busy 2-core machine and 0.05 s with 1.
+    Leaving one core free keeps time to first token steady; decoding is memory-bound and gains little
+    beyond half the cores.
+    """
+    if n_threads > 0:
+        return n_threads, n_threads
+    cores = os.cpu_count() or 2
+    return max(1, cores // 2), max(1, cores - 1)
 
 
 class LlamaCppBackend:
@@ -60,8 +76,8 @@ class LlamaCppBackend:
                 "n_batch": min(n_batch, ctx),
                 "verbose": False,
             }
-            if n_threads:
-                kwargs["n_threads"] = n_threads
+            kwargs["n_threads"], kwargs["n_threads_batch"] = default_threads(n_threads)
+            self.threads = (kwargs["n_threads"], kwargs["n_threads_batch"])
             if self.lora_path:
                 kwargs["lora_path"] = str(self.lora_path)
             self._llm: Any = Llama(**kwargs)

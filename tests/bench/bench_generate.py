@@ -112,8 +112,11 @@ def main(argv: list[str]) -> int:
     from engine.settings import Settings
 
     path = resolve_model(Settings.load(), args.model).path
+    from engine.inference.llamacpp import default_threads
+
+    threads, threads_batch = default_threads()  # same threads for both llama.cpp paths
     rss0 = _rss_mb()
-    raw = Llama(model_path=str(path), n_ctx=2048, verbose=False)
+    raw = Llama(model_path=str(path), n_ctx=2048, n_threads=threads, n_threads_batch=threads_batch, verbose=False)
     rss_raw = _rss_mb() - rss0
     rss1 = _rss_mb()
     backend = LlamaCppBackend(path, n_ctx=2048)
@@ -148,6 +151,7 @@ def main(argv: list[str]) -> int:
         "prompts": len(PROMPTS),
         "reps": args.reps,
         "max_tokens": args.max_tokens,
+        "threads": [threads, threads_batch],
         "engine_tok_s": round(engine_tok_s, 1),
         "raw_tok_s": round(raw_tok_s, 1),
         "hf_tok_s": round(hf_tok_s, 1) if hf_tok_s else None,
