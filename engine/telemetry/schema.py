@@ -55,6 +55,16 @@ def migrate(con: Any) -> None:
                 raise
 
 
+_MIGRATED: set[tuple[str, int]] = set()
+
+
+def _file_key(path: Path) -> tuple[str, int]:
+    try:
+        return str(path.resolve()), path.stat().st_ino
+    except OSError:
+        return str(path), -1
+
+
 def _is_lock_error(exc: BaseException) -> bool:
     text = str(exc).lower()
     return "lock" in text or "resource temporarily unavailable" in text
@@ -92,7 +102,10 @@ def open_db(path: Path, *, wait_s: float = 0.0) -> Any:
                 )
             raise TelemetryUnavailableError(msg, locked=locked) from exc
         try:
-            migrate(con)
+            key = _file_key(path)
+            if key not in _MIGRATED:  # once per file per process: opening stays cheap for dashboards
+                migrate(con)
+                _MIGRATED.add(_file_key(path))
         except TelemetryUnavailableError:
             con.close()
             raise
