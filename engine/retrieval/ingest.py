@@ -37,7 +37,7 @@ class IngestOptions:
 
     limits: ParseLimits = field(default_factory=ParseLimits)
     flush_chunks: int = 256  # embed when this many chunks wait
-    batch_size: int = 64  # embedding batch
+    batch_size: int = 32  # embedding batch (bigger batches only raise peak memory on CPU)
     isolate_parsing: bool = True  # child process with a time limit (False: parse in this process)
     retry_failed: bool = False  # re-read files that failed or were skipped last time
     remove_missing: bool = True  # forget files under the ingested folders that no longer exist
