@@ -237,3 +237,27 @@ def test_spill_file_round_trip_keeps_all_fields(tmp_path):
     r = rec(retrieval_library="docs", retrieval_k=5, retrieval_top_score=0.8, retrieval_rewritten=True, seed=42)
     back = CallRecord.from_json(json.loads(json.dumps(r.to_json())))
     assert back == r
+
+
+def test_large_summaries_use_histogram_percentiles_within_one_percent(tmp_path):
+    from engine.telemetry import queries
+    from engine.telemetry.schema import open_db
+
+    con = open_db(tmp_path / "big.duckdb")
+    con.execute(
+        """INSERT INTO calls (call_id, ts, model, status, latency_ms, ttft_ms)
+           SELECT i::VARCHAR, TIMESTAMP '2026-01-01' + to_seconds(i), ['a', 'b'][1 + i % 2], 'ok',
+                  100 + (i * 7919 % 5000), 10 + (i * 104729 % 900)
+           FROM range(150000) t(i)"""
+    )
+    s = queries.summary(con, group_by=("model",))
+    assert s["percentiles"] == "histogram" and s["calls"] == 150000
+    exact = con.execute(
+        "SELECT quantile_cont(latency_ms, [0.5, 0.95]), quantile_cont(ttft_ms, [0.5, 0.95]) FROM calls"
+    ).fetchall()[0]
+    assert s["latency_ms_p50"] == pytest.approx(exact[0][0], rel=0.01)
+    assert s["latency_ms_p95"] == pytest.approx(exact[0][1], rel=0.01)
+    assert s["ttft_ms_p50"] == pytest.approx(exact[1][0], rel=0.01)
+    assert {g["model"] for g in s["groups"]} == {"a", "b"}
+    assert all(g["latency_ms_p95"] > g["latency_ms_p50"] > 0 for g in s["groups"])
+    con.close()
