@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from engine.core import Engine
 from engine.errors import ConfigError, LampwrightError, ModelNotFoundError
 from engine.server import ollama_api, openai_api
-from engine.server.chat import ChatService
+from engine.server.chat import ChatService, resolve_model
 from engine.server.config import ServerConfig
 from engine.server.errors import busy_response, error_response
 from engine.server.gate import Busy, InferenceGate
+from engine.server.query import QueryBody, run_query
 from engine.server.security import Guard
 
 log = logging.getLogger(__name__)
@@ -65,28 +67,19 @@ def create_app(engine: Engine, config: ServerConfig) -> FastAPI:
         return {"status": "ok"}
 
     @app.post("/query", response_model=None)
-    async def query(request: Request) -> JSONResponse:
+    async def query(body: QueryBody) -> JSONResponse:
         """RAG: a question in; a grounded answer with citations, tokens and latency out."""
-        ask = getattr(engine, "ask", None)
-        if ask is None:
+        if importlib.util.find_spec("apsw") is None:
             return JSONResponse(
-                {
-                    "error": {
-                        "message": "Retrieval is not available in this build yet (the engine has no document "
-                        "libraries). Use /v1/chat/completions meanwhile.",
-                        "type": "not_implemented",
-                    }
-                },
+                {"error": {"message": "Retrieval is not installed (pip install 'lampwright[rag]').", "type": "not_implemented"}},
                 status_code=501,
             )
         try:
-            body = await request.json()
-            from engine.server.query import run_query
-
-            return JSONResponse(await run_query(engine, gate, body))
+            model = resolve_model(engine, body.model, config.model)
+            return JSONResponse(await run_query(engine, gate, body, model))
         except Busy:
             return busy_response(gate.capacity)
-        except (LampwrightError, KeyError, TypeError, ValueError) as exc:
+        except LampwrightError as exc:
             return error_response(exc)
 
     if config.cors_origins:
