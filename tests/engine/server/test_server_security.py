@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from pathlib import Path
 
 import httpx
 import pytest
@@ -140,6 +141,15 @@ def test_generated_token_is_stored_and_reused(tmp_path):
 
 def test_binds_loopback_only_by_default(server):
     port = int(server.url.rsplit(":", 1)[1])
+    tcp = Path("/proc/net/tcp")
+    if not tcp.exists():
+        pytest.skip("needs Linux /proc/net/tcp")
+    listening = [
+        line.split()[1]
+        for line in tcp.read_text().splitlines()[1:]
+        if line.split()[3] == "0A" and int(line.split()[1].split(":")[1], 16) == port
+    ]
+    assert listening == [f"0100007F:{port:04X}"]  # 127.0.0.1 only, not 0.0.0.0
     addrs = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)} - {"127.0.0.1", "127.0.1.1"}
     for addr in addrs:
         with socket.socket() as s:
