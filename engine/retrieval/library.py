@@ -72,7 +72,9 @@ class Library:
             self._model_spec = self.store.get_meta("embedding_model_path")
             model_name = self.store.model
         self.store.raise_if_model_differs(model_name, dim if embedder is not None else self.store.dim)
-        self.runtime = runtime
+        recorded = self.store.get_meta("embedding_runtime")
+        # "auto" follows the runtime the library was built with: int8 and fp32 vectors should not mix
+        self.runtime = recorded if runtime == "auto" and recorded else runtime
         self._embedder = embedder
         self._embed_lock = threading.Lock()
         self.chunking = chunking or ChunkingOptions()
@@ -119,6 +121,7 @@ class Library:
     ) -> Iterator[IngestEvent]:
         """Index (id, title, text) records; the id stands in for a path."""
         with _IngestLock(self.path):
+            self.store.set_meta_if_missing("embedding_runtime", self.embedder.runtime)
             yield from self._ingestor(options).ingest_records(records, total, cancel)
             self.store.optimize_if_needed()
 

@@ -146,3 +146,13 @@ def test_default_reranker_uses_feedback_and_keeps_candidates(indexed) -> None:
     reranked = indexed.search("garden watering basil", k=6, mode="rerank")
     assert {h.chunk_id for h in reranked} == {h.chunk_id for h in hybrid}
     assert all("prf" in h.scores and "first_stage" in h.scores for h in reranked)
+
+
+def test_auto_runtime_follows_the_library(tmp_path: Path, minilm) -> None:
+    from engine.retrieval.library import Library
+
+    with Library(tmp_path / "rt.sqlite", embedder=minilm) as lib:
+        list(lib.ingest_records([("a", "T", "some text")], total=1))
+        assert lib.store.get_meta("embedding_runtime") == minilm.runtime
+    with Library(tmp_path / "rt.sqlite") as lib:  # no embedder given: "auto" resolves to the recorded one
+        assert lib.runtime == minilm.runtime
