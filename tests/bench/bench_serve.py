@@ -73,11 +73,14 @@ def _start_lampwright(home: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def _start_peer(model: Path) -> tuple[subprocess.Popen[bytes], str]:
+    from engine.inference.llamacpp import default_threads
+
+    threads, batch_threads = default_threads()  # the same thread counts Lampwright's backend uses
     port = _free_port()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
            "--n_ctx", str(N_CTX), "--model_alias", "smollm2-135m-instruct", "--verbose", "False",
            # queue concurrent requests like Lampwright does (by default a new request interrupts the running one)
-           "--interrupt_requests", "False"]
+           "--interrupt_requests", "False", "--n_threads", str(threads), "--n_threads_batch", str(batch_threads)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     _wait_http(url, proc, {})
