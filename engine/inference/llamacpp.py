@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.errors import ContextOverflowError, GenerationError, ModelLoadError, SchemaError
 from engine.inference.base import schema_of
+from engine.inference.schema_guard import check_schema
 from engine.inference.stops import StopMatcher
 from engine.inference.template import ChatTemplate
 from engine.jobs import CancelToken
@@ -132,6 +133,7 @@ class LlamaCppBackend:
     def _grammar(self, schema: dict[str, Any]) -> Any:
         key = json.dumps(schema, sort_keys=True)
         if key not in self._grammar_cache:
+            check_schema(schema)  # bounds llama.cpp would abort the process on
             from llama_cpp import LlamaGrammar
 
             try:
@@ -244,8 +246,12 @@ class LlamaCppBackend:
         )
 
     def close(self) -> None:
-        """Free the model."""
-        llm = getattr(self, "_llm", None)
-        if llm is not None:
-            llm.close()
-            self._llm = None
+        """Free the model, after the generation in progress (if any) has finished."""
+        lock = getattr(self, "_lock", None)
+        if lock is None:  # failed in __init__
+            return
+        with lock:
+            llm = getattr(self, "_llm", None)
+            if llm is not None:
+                llm.close()
+                self._llm = None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from engine.errors import ConfigError
-from engine.server.schema_guard import check_schema
+from engine.inference.schema_guard import check_schema
 from engine.types import ChatResult, Message, ToolCall
 
 

@@ -141,3 +141,29 @@ def test_missing_and_invalid_model_files(tmp_path) -> None:
     fake.write_text("this is not a model" * 100)
     with pytest.raises(InvalidModelError):
         LlamaCppBackend(fake)
+
+
+def test_schema_bounds_that_would_abort_llama_cpp_are_refused(smollm2_backend: LlamaCppBackend) -> None:
+    schema = {"type": "object", "properties": {"note": {"type": "string", "maxLength": 2000}}}
+    with pytest.raises(SchemaError, match="maxLength=2000"):
+        collect(smollm2_backend.stream_chat(_ask("x"), GREEDY, response_format={"type": "json_object", "schema": schema}))
+
+
+def test_closing_waits_for_the_generation_in_progress(smollm2_path) -> None:
+    """Switching models while another thread generates must not free the model under it."""
+    backend = LlamaCppBackend(smollm2_path, n_ctx=512)
+    started = threading.Event()
+    out: list[ChatResult] = []
+
+    def work() -> None:
+        for ev in backend.stream_chat(_ask("Tell me a story."), GenerationParams(temperature=0, max_tokens=40)):
+            started.set()
+            if isinstance(ev, ChatResult):
+                out.append(ev)
+
+    t = threading.Thread(target=work)
+    t.start()
+    assert started.wait(60)
+    backend.close()  # blocks until the stream above has finished
+    t.join(60)
+    assert out and out[0].usage.completion_tokens > 0
