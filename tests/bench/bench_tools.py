@@ -249,6 +249,7 @@ def main(argv: list[str]) -> int:
         try:
             for name, path in models:
                 backend = LlamaCppBackend(path, n_ctx=4096, name=name)
+                print(f"[bench tools] {name}: variants {', '.join(variants)}", file=sys.stderr, flush=True)
                 try:
                     entry: dict[str, Any] = {"tools": {v: run_tools(backend, reg, v, args.limit, args.max_tokens) for v in variants}}
                     if not args.no_extraction:
