@@ -58,6 +58,7 @@ class LibraryView(QWidget):
         self._ingest_job: GeneratorJob | None = None
         self._search_job: GeneratorJob | None = None
         self.hits: list[Any] = []
+        self._last_report: Any = None
         self.setAcceptDrops(True)
 
         # -- library bar
@@ -265,13 +266,10 @@ class LibraryView(QWidget):
             msg = (f"{report.indexed} indexed, {report.unchanged} unchanged, {report.duplicate} duplicates, "
                    f"{report.skipped} skipped, {report.failed} failed, {report.removed} removed")
             self.ctx.events.status.emit(msg + (" (cancelled)" if report.cancelled else ""))
-            self.ingest_finished.emit(report)
-        else:
-            self.ingest_finished.emit(None)
+            self._last_report = report
 
     def _on_ingest_failed(self, message: str) -> None:
         self.ctx.events.error.emit(message)
-        self.ingest_finished.emit(None)
 
     def _on_ingest_finished(self) -> None:
         self._ingest_job = None
@@ -280,6 +278,8 @@ class LibraryView(QWidget):
         for b in (self.add_files_button, self.add_folder_button):
             b.setEnabled(True)
         self.refresh_libraries()
+        report, self._last_report = self._last_report, None
+        self.ingest_finished.emit(report)  # after the table shows the new statuses
 
     # ---- search ------------------------------------------------------------------------------------
     def search(self) -> GeneratorJob | None:

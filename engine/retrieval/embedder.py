@@ -172,8 +172,11 @@ def open_embedder(model: str | None = None, runtime: str = "auto", *, progress: 
     if runtime in ("auto", "onnx", "onnx-int8") and importlib.util.find_spec("onnxruntime") is not None:
         from engine.retrieval.onnx_embedder import OnnxEmbedder
 
+        # auto = int8: on SciFact it kept hybrid nDCG@10 within 0.005 of fp32 (0.7348 vs 0.7340) and
+        # indexed about twice as fast; it needs the `onnx` package once, to quantise
+        quantized = runtime == "onnx-int8" or (runtime == "auto" and importlib.util.find_spec("onnx") is not None)
         try:
-            return OnnxEmbedder(model, quantized=runtime == "onnx-int8", progress=progress)
+            return OnnxEmbedder(model, quantized=quantized, progress=progress)
         except MissingDependencyError:
             if runtime != "auto":
                 raise
