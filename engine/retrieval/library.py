@@ -23,6 +23,7 @@ from engine.retrieval.fusion import FusionConfig
 from engine.retrieval.ingest import IngestEvent, IngestOptions, Ingestor
 from engine.retrieval.rerank import Reranker
 from engine.retrieval.search import Searcher
+from engine.retrieval.sparse_index import SparseIndex
 from engine.retrieval.store import LibraryStore
 from engine.retrieval.types import DocumentInfo, LibraryInfo, SearchFilters, SearchHit
 
@@ -79,7 +80,8 @@ class Library:
         self._embed_lock = threading.Lock()
         self.chunking = chunking or ChunkingOptions()
         self.dense = DenseIndex(self.store)
-        self.searcher = Searcher(self.store, self.dense, self.embed_query, fusion)
+        self.sparse = SparseIndex(self.store)
+        self.searcher = Searcher(self.store, self.dense, self.embed_query, fusion, self.sparse)
         self.reranker = reranker
 
     # ---- embedder ----------------------------------------------------------------------------------
@@ -160,6 +162,7 @@ class Library:
         """Load the embedder and the RAM index now (first search is then fast)."""
         self.embedder.embed(["warm up"])
         self.dense.sync()
+        self.sparse.sync()
 
     # ---- info --------------------------------------------------------------------------------------
     def info(self) -> LibraryInfo:

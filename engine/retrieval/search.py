@@ -12,6 +12,7 @@ from engine.errors import ConfigError
 from engine.retrieval.dense import DenseIndex
 from engine.retrieval.fusion import FusionConfig, fuse, weights_for
 from engine.retrieval.sparse import bm25_search
+from engine.retrieval.sparse_index import SparseIndex
 from engine.retrieval.store import LibraryStore
 from engine.retrieval.types import SEARCH_MODES, SearchFilters, SearchHit
 
@@ -52,9 +53,24 @@ class Searcher:
         dense: DenseIndex,
         embed_query: Callable[[str], np.ndarray],
         fusion: FusionConfig | None = None,
+        sparse: SparseIndex | None = None,
     ) -> None:
         self.store, self.dense, self.embed_query = store, dense, embed_query
         self.fusion = fusion or FusionConfig()
+        self.sparse = sparse  # RAM BM25; None (or a query it cannot phrase) uses FTS5
+
+    def bm25(self, query: str, k: int, fsql: str = "", fargs: tuple[Any, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 from the RAM index when there is one, else (or for multi-token words) from FTS5."""
+        if self.sparse is not None:
+            allowed = self._allowed(fsql, fargs) if fsql else None
+            found = self.sparse.search(query, k, allowed)
+            if found is not None:
+                return found
+        return bm25_search(self.store.reader, query, k, allowed_sql=fsql, allowed_args=fargs)
+
+    def _allowed(self, fsql: str, fargs: tuple[Any, ...]) -> np.ndarray:
+        rows = self.store.reader.execute(fsql, fargs).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def candidates(
         self, query: str, mode: str, depth: int, filters: SearchFilters | None = None, fusion: FusionConfig | None = None
@@ -66,12 +82,9 @@ class Searcher:
         fsql, fargs = filter_sql(filters)
         lists: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         if mode in ("bm25", "hybrid", "rerank"):
-            lists["bm25"] = bm25_search(self.store.reader, query, max(depth, cfg.depth), allowed_sql=fsql, allowed_args=fargs)
+            lists["bm25"] = self.bm25(query, max(depth, cfg.depth), fsql, fargs)
         if mode in ("dense", "hybrid", "rerank"):
-            allowed = None
-            if fsql:
-                rows = self.store.reader.execute(fsql, fargs).fetchall()
-                allowed = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            allowed = self._allowed(fsql, fargs) if fsql else None
             lists["dense"] = self.dense.search(self.embed_query(query), max(depth, cfg.depth), allowed)
         if len(lists) == 1:
             name, (ids, scores) = next(iter(lists.items()))
