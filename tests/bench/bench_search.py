@@ -85,9 +85,14 @@ def bench_size(size: int, queries: list[str], beir: Path, embedder, out_dir: Pat
     t = time.perf_counter()
     lib.dense.sync()
     load_s = time.perf_counter() - t
+    t = time.perf_counter()
+    lib.sparse.sync()
+    sparse_s = time.perf_counter() - t
     lib.warm()
+    postings = sum(len(s.pos) for s in lib.sparse.segments)
     res: dict = {"chunks": lib.info().chunks, "ram_index_load_s": round(load_s, 2),
-                 "ram_index_mb": round(lib.dense.mat.nbytes / 1e6, 1)}
+                 "ram_index_mb": round(lib.dense.mat.nbytes / 1e6, 1),
+                 "bm25_index_build_s": round(sparse_s, 2), "bm25_index_mb": round(postings * 8 / 1e6, 1)}
     for mode in ("bm25", "dense", "hybrid"):
         lat = []
         for q in queries:
