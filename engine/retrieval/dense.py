@@ -76,7 +76,8 @@ class DenseIndex:
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids, cosine scores) of the ``k`` nearest rows, best first; ``allowed`` restricts ids."""
         self.sync()
-        ids, mat, bits = self.ids, self.mat, self.bits
+        with self._lock:  # one consistent snapshot (sync replaces arrays, never edits them)
+            ids, mat, bits = self.ids, self.mat, self.bits
         if not len(ids) or k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         q = np.asarray(query, dtype=np.float32).reshape(-1)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,18 +48,27 @@ class _Segment:
         return self.pos[a:b], self.tf[a:b]
 
 
-def _segment(terms: np.ndarray, pos: np.ndarray, weights: np.ndarray, vocab_size: int) -> _Segment:
-    """A segment from (term, position, weight) triples (repeats are summed)."""
+def _postings(terms: np.ndarray, pos: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Unique (term, position, summed weight) triples, ordered by term then position."""
     if not len(terms):
-        return _Segment(np.zeros(vocab_size + 1, dtype=np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32))
-    span = int(pos.max()) + 1
-    keys = terms.astype(np.int64) * span + pos
+        return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32)
+    lo = int(pos.min())
+    span = int(pos.max()) - lo + 1
+    keys = terms.astype(np.int64) * span + (pos - lo)
     uniq, inverse = np.unique(keys, return_inverse=True)
     tf = np.bincount(inverse, weights=weights).astype(np.float32)
-    t = uniq // span
+    return (uniq // span).astype(np.int32), (uniq % span + lo).astype(np.int32), tf
+
+
+def _segment(parts: Sequence[tuple[np.ndarray, ...]], vocab_size: int) -> _Segment:
+    """A segment from batches of :func:`_postings` triples (positions ascending from batch to batch)."""
+    terms = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int32)
+    order = np.argsort(terms, kind="stable")  # term-major, positions stay ascending within a term
     ptr = np.zeros(vocab_size + 1, dtype=np.int64)
-    np.cumsum(np.bincount(t, minlength=vocab_size), out=ptr[1:])
-    return _Segment(ptr, (uniq % span).astype(np.int32), tf)
+    np.cumsum(np.bincount(terms, minlength=vocab_size), out=ptr[1:])
+    pos = np.concatenate([p[1] for p in parts])[order] if parts else np.zeros(0, np.int32)
+    tf = np.concatenate([p[2] for p in parts])[order] if parts else np.zeros(0, np.float32)
+    return _Segment(ptr, pos, tf)
 
 
 class SparseIndex:
@@ -112,9 +122,7 @@ class SparseIndex:
         doc = apsw.FTS5_TOKENIZE_DOCUMENT
         ids: list[int] = []
         lengths: list[int] = []
-        terms: list[int] = []
-        pos: list[int] = []
-        weights: list[float] = []
+        parts: list[tuple[np.ndarray, ...]] = []
         base = len(self.ids)
         last = after
         while True:
@@ -123,6 +131,9 @@ class SparseIndex:
             ).fetchall()
             if not rows:
                 break
+            terms: list[int] = []
+            pos: list[int] = []
+            weights: list[float] = []
             for cid, text, heading in rows:
                 p = base + len(ids)
                 body = self._tokenize(text, doc)
@@ -134,23 +145,22 @@ class SparseIndex:
                 pos.extend([p] * (len(body) + len(head)))
                 weights.extend([TEXT_WEIGHT] * len(body))
                 weights.extend([HEADING_WEIGHT] * len(head))
+            # compact each batch at once: Python lists of every token of 100k chunks would take ~1 GB
+            parts.append(_postings(np.asarray(terms, np.int64), np.asarray(pos, np.int64), np.asarray(weights)))
             last = rows[-1][0]
         if not ids:
             return
-        p_arr = np.asarray(pos, dtype=np.int64)
-        seg = _segment(np.asarray(terms, dtype=np.int64), p_arr, np.asarray(weights, dtype=np.float64), len(vocab))
-        self.segments = [*self.segments, seg]
+        self.segments = [*self.segments, _segment(parts, len(vocab))]
         self.ids = np.concatenate([self.ids, np.asarray(ids, dtype=np.int64)])
         self.alive = np.concatenate([self.alive, np.ones(len(ids), dtype=bool)])
         self.lengths = np.concatenate([self.lengths, np.asarray(lengths, dtype=np.float64)])
 
     def _merge(self) -> None:
-        terms, pos, tf = [], [], []
-        for seg in self.segments:
-            terms.append(np.repeat(np.arange(len(seg.ptr) - 1, dtype=np.int64), np.diff(seg.ptr)))
-            pos.append(seg.pos.astype(np.int64))
-            tf.append(seg.tf.astype(np.float64))
-        self.segments = [_segment(np.concatenate(terms), np.concatenate(pos), np.concatenate(tf), len(self.vocab))]
+        parts = [
+            (np.repeat(np.arange(len(seg.ptr) - 1, dtype=np.int32), np.diff(seg.ptr)), seg.pos, seg.tf)
+            for seg in self.segments  # in position order: each segment holds later chunks than the one before
+        ]
+        self.segments = [_segment(parts, len(self.vocab))]
 
     # ---- search ------------------------------------------------------------------------------------
     def query_terms(self, query: str) -> list[str] | None:
@@ -173,7 +183,8 @@ class SparseIndex:
         terms = self.query_terms(query)
         if terms is None:
             return None
-        ids, alive, lengths, segments = self.ids, self.alive, self.lengths, self.segments
+        with self._lock:  # one consistent snapshot (sync replaces arrays, never edits them)
+            ids, alive, lengths, segments = self.ids, self.alive, self.lengths, self.segments
         empty = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         n = int(alive.sum())
         if not terms or not n or k <= 0:
