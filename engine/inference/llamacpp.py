@@ -228,7 +228,8 @@ class LlamaCppBackend:
             raise GenerationError(f"llama.cpp failed while generating ({exc}).") from exc
         finally:
             gen.close()
-        tail = stops.flush() + decoder.decode(b"", final=True)
+        # bytes of a character cut off by max_tokens are dropped, not shown as U+FFFD
+        tail = stops.flush()
         if tail and finish != "stop":
             parts.append(tail)
             yield TokenDelta(tail)
