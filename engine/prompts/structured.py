@@ -101,17 +101,23 @@ def _unsupported(node: Any, path: str) -> Iterator[tuple[str, str, str]]:
             yield from _unsupported(v, f"{path}/{i}")
 
 
-def grammar_schema(schema: dict[str, Any], string_bound: int | None = DEFAULT_STRING_BOUND) -> dict[str, Any]:
-    """The schema decoding uses: the user's, with free strings bounded so the reply always ends."""
+def grammar_schema(
+    schema: dict[str, Any], string_bound: int | None = DEFAULT_STRING_BOUND, max_items: int = 20
+) -> dict[str, Any]:
+    """The schema decoding uses: the user's, with free strings and arrays bounded so the reply ends."""
     if not string_bound:
         return schema
     out = copy.deepcopy(schema)
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            constrained = any(k in node for k in ("enum", "const", "pattern", "format", "maxLength"))
+            constrained = any(k in node for k in ("enum", "const", "pattern", "format"))
             if node.get("type") == "string" and not constrained:
-                node["maxLength"] = max(string_bound, int(node.get("minLength", 0)))
+                floor = int(node.get("minLength", 0))
+                node["maxLength"] = max(floor, min(int(node.get("maxLength", string_bound)), string_bound))
+            if node.get("type") == "array":
+                floor = int(node.get("minItems", 0))
+                node["maxItems"] = max(floor, min(int(node.get("maxItems", max_items)), max_items))
             for v in node.values():
                 walk(v)
         elif isinstance(node, list):
@@ -163,7 +169,7 @@ def generate_structured(
     *,
     instruct: bool = True,
     string_bound: int | None = DEFAULT_STRING_BOUND,
-    retries: int = 1,
+    retries: int = 2,
     **chat_kwargs: Any,
 ) -> StructuredResult:
     """Generate JSON that validates against ``schema``.
@@ -175,7 +181,7 @@ def generate_structured(
         params: sampling settings.
         instruct: also describe the schema to the model in the system message.
         string_bound: maxLength added to free strings while decoding (None: no bound).
-        retries: extra attempts, with twice the tokens, when the reply is cut off.
+        retries: extra attempts when the reply is cut off (more tokens, tighter string/array bounds).
         **chat_kwargs: passed to ``chat`` (e.g. ``cancel``, ``context``, ``model``).
 
     Raises:
@@ -183,7 +189,6 @@ def generate_structured(
         StructuredOutputError: the output still did not validate (e.g. cut off by max_tokens).
     """
     full = check_schema(schema)
-    fmt = {"type": "json_object", "schema": grammar_schema(full, string_bound)}
     msgs = list(messages)
     if instruct:
         line = schema_instruction(full)
@@ -192,10 +197,14 @@ def generate_structured(
         else:
             msgs.insert(0, Message("system", line))
     # no repeat penalty for JSON: it punishes the quotes, braces and keys JSON must repeat
-    attempt_params = GenerationParams.from_dict({**params.to_dict(), "repeat_penalty": 1.0})
+    base = GenerationParams.from_dict({**params.to_dict(), "repeat_penalty": 1.0})
+    # a reply cut off by max_tokens is retried with more tokens and tighter bounds on strings/arrays
+    ladder = [(string_bound, 20, 1), (min(string_bound or 64, 64), 8, 2), (16, 4, 4)][: retries + 1]
     problems: list[str] = []
     result: ChatResult | None = None
-    for attempt in range(1, retries + 2):
+    for attempt, (bound, items, factor) in enumerate(ladder, 1):
+        fmt = {"type": "json_object", "schema": grammar_schema(full, bound, items)}
+        attempt_params = GenerationParams.from_dict({**base.to_dict(), "max_tokens": base.max_tokens * factor})
         result = collect(chat(msgs, attempt_params, response_format=fmt, **chat_kwargs))
         try:
             data = json.loads(result.text, strict=False)  # the grammar allows raw control chars in strings
@@ -207,7 +216,6 @@ def generate_structured(
                 return StructuredResult(data, json.dumps(data, ensure_ascii=False), result, attempt)
         if result.finish_reason != "length":
             break
-        attempt_params = GenerationParams.from_dict({**attempt_params.to_dict(), "max_tokens": attempt_params.max_tokens * 2})
     assert result is not None
     hint = " The reply was cut off: raise max_tokens." if result.finish_reason == "length" else ""
     raise StructuredOutputError(f"The model's output does not match the schema: {'; '.join(problems[:3])}.{hint}")

@@ -145,6 +145,12 @@ def run_tool_loop(
         result = collect(chat(transcript, decide, response_format=fmt, cancel=cancel))
         results.append(result)
         parsed = protocol.parse_constrained(result.text, step)
+        if parsed.error and result.finish_reason == "length":  # cut off: again, with short strings
+            tight = {"type": "json_object", "schema": protocol.call_schema(registry, string_bound=protocol.TIGHT_STRING_MAX)}
+            more = GenerationParams.from_dict({**decide.to_dict(), "max_tokens": decision_tokens * 2})
+            result = collect(chat(transcript, more, response_format=tight, cancel=cancel))
+            results.append(result)
+            parsed = protocol.parse_constrained(result.text, step)
         if result.finish_reason == "cancelled" or parsed.error or not parsed.calls:
             if parsed.error and result.finish_reason != "cancelled":
                 finish = "length"

@@ -24,6 +24,8 @@ from engine.types import Message, ToolCall
 FINAL = "final_answer"
 #: bounds that keep every constrained reply short enough to finish inside max_tokens
 ARG_STRING_MAX = 160
+#: string bound of the retry after a decision was cut off by max_tokens
+TIGHT_STRING_MAX = 40
 
 
 def _bounded(schema: dict[str, Any], limit: int) -> dict[str, Any]:
@@ -34,11 +36,11 @@ def _bounded(schema: dict[str, Any], limit: int) -> dict[str, Any]:
         if isinstance(node, dict):
             node.pop("description", None)
             node.pop("default", None)
-            free = not any(k in node for k in ("enum", "const", "pattern", "format", "maxLength"))
+            free = not any(k in node for k in ("enum", "const", "pattern", "format"))
             if node.get("type") == "string" and free:
-                node["maxLength"] = limit
-            if node.get("type") == "array" and "maxItems" not in node:
-                node["maxItems"] = 20
+                node["maxLength"] = max(int(node.get("minLength", 0)), min(int(node.get("maxLength", limit)), limit))
+            if node.get("type") == "array":
+                node["maxItems"] = max(int(node.get("minItems", 0)), min(int(node.get("maxItems", 10)), 10))
             for v in node.values():
                 walk(v)
         elif isinstance(node, list):
@@ -49,7 +51,7 @@ def _bounded(schema: dict[str, Any], limit: int) -> dict[str, Any]:
     return out
 
 
-def call_schema(registry: ToolRegistry, *, allow_tools: bool = True) -> dict[str, Any]:
+def call_schema(registry: ToolRegistry, *, allow_tools: bool = True, string_bound: int = ARG_STRING_MAX) -> dict[str, Any]:
     """The JSON schema of one constrained decision: a call of one of the tools, or ``final_answer``.
 
     Keys are ``action`` then ``arguments``: the model names the tool before writing its arguments
@@ -58,7 +60,7 @@ def call_schema(registry: ToolRegistry, *, allow_tools: bool = True) -> dict[str
     branches: list[dict[str, Any]] = []
     if allow_tools:
         for t in registry:
-            args = _bounded(t.parameters, ARG_STRING_MAX)
+            args = _bounded(t.parameters, string_bound)
             args.setdefault("type", "object")
             branches.append(
                 {

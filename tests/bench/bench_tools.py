@@ -233,7 +233,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--raw", action="store_true", help="also decode without the grammar (raw llama.cpp output) for comparison")
     ap.add_argument("--limit", type=int, default=0, help="only the first N cases of each suite (quick runs)")
     ap.add_argument("--max-tokens", type=int, default=96)
-    ap.add_argument("--no-extraction", action="store_true")
+    ap.add_argument("--no-extraction", action="store_true", help="skip the structured-extraction suite")
+    ap.add_argument("--no-tools", action="store_true", help="skip the tool-choice suite")
     args = ap.parse_args(argv)
 
     from engine.inference.llamacpp import LlamaCppBackend
@@ -251,7 +252,9 @@ def main(argv: list[str]) -> int:
                 backend = LlamaCppBackend(path, n_ctx=4096, name=name)
                 print(f"[bench tools] {name}: variants {', '.join(variants)}", file=sys.stderr, flush=True)
                 try:
-                    entry: dict[str, Any] = {"tools": {v: run_tools(backend, reg, v, args.limit, args.max_tokens) for v in variants}}
+                    entry: dict[str, Any] = {}
+                    if not args.no_tools:
+                        entry["tools"] = {v: run_tools(backend, reg, v, args.limit, args.max_tokens) for v in variants}
                     if not args.no_extraction:
                         entry["extraction"] = {"constrained": run_extraction(backend, args.limit, 160)}
                         if args.raw:
@@ -266,7 +269,7 @@ def main(argv: list[str]) -> int:
         return 0
     print(f"{'model':<24} {'variant':<9} {'valid':>6} {'tool':>6} {'args':>6} {'task':>6} {'p50 ms':>8}")
     for name, entry in report["models"].items():
-        for v, r in entry["tools"].items():
+        for v, r in entry.get("tools", {}).items():
             print(f"{name:<24} {v:<9} {r['valid_call_rate']:>6.3f} {r['right_tool_rate']:>6.3f} {r['args_match_rate']:>6.3f} "
                   f"{r['task_success_rate']:>6.3f} {r['median_latency_ms']:>8.0f}")
     print(f"\n{'model':<24} {'decoding':<12} {'schema_valid':>12} {'fields':>7} {'p50 ms':>8}")

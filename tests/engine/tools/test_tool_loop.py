@@ -190,3 +190,28 @@ def test_engine_run_tools_records_each_step(engine: Engine):
     assert len(seen) == res.steps >= 2
     assert all(c["route"] == "tools" and c["prompt_id"] == "p" for c in seen)
     assert [c["tool_step"] for c in seen] == list(range(1, len(seen) + 1))
+
+
+def test_cut_off_decision_is_retried_with_short_strings(scripted):
+    class CutOnce:
+        def __init__(self) -> None:
+            self.inner = scripted([
+                '{"action": "calculator", "arguments": {"expression": "1 + 1 + 1 + 1',
+                protocol.encode_call("calculator", {"expression": "1 + 1"}),
+                protocol.encode_call("final_answer"),
+                "2",
+            ])
+
+        def stream_chat(self, messages, params, **kw):
+            for ev in self.inner.stream_chat(messages, params, **kw):
+                if hasattr(ev, "finish_reason") and len(self.inner.requests) == 1:
+                    from dataclasses import replace
+
+                    ev = replace(ev, finish_reason="length")
+                yield ev
+
+    b = CutOnce()
+    res = collect_loop(run_tool_loop(b.stream_chat, user("1+1"), ToolRegistry([calculator]), PARAMS))
+    assert [o.content for o in res.outcomes] == ["1 + 1 = 2"] and res.text == "2"
+    retry = b.inner.requests[1]["response_format"]["schema"]
+    assert retry["anyOf"][0]["properties"]["arguments"]["properties"]["expression"]["maxLength"] == protocol.TIGHT_STRING_MAX
