@@ -137,7 +137,9 @@ class LlamaCppBackend:
             from llama_cpp import LlamaGrammar
 
             try:
-                self._grammar_cache[key] = LlamaGrammar.from_json_schema(key, verbose=False)
+                # the sorted text is only the cache key: the grammar follows the schema's own property
+                # order, which is the order a user expects the fields in
+                self._grammar_cache[key] = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
             except Exception as exc:  # llama.cpp's converter raises plain Exceptions/ValueErrors
                 raise SchemaError(
                     f"This JSON schema cannot be turned into a decoding grammar ({exc}). Simplify it: "

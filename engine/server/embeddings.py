@@ -6,6 +6,7 @@ is fetched from a model hub.
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from typing import Any
 
@@ -16,9 +17,10 @@ ALIASES = frozenset({EMBEDDING_MODEL, "all-MiniLM-L6-v2", "sentence-transformers
 
 
 class Embedder:
-    """The retrieval engine's MiniLM embedder (ONNX Runtime when available, else torch), opened on first use.
+    """The retrieval engine's MiniLM embedder (ONNX Runtime fp32 when available, else torch), opened on first use.
 
-    Using the same embedder as document libraries keeps API vectors comparable with indexed ones.
+    The same model as document libraries, so API vectors are comparable with indexed ones (libraries
+    default to int8, whose vectors are within ~0.01 cosine of these).
     """
 
     name = EMBEDDING_MODEL
@@ -33,8 +35,12 @@ class Embedder:
             if self._embedder is None:
                 from engine.retrieval.embedder import open_embedder
 
+                # fp32, not the int8 default of libraries: dynamic int8 quantisation scales activations
+                # per batch, so a text's vector would depend on what it is batched with (cos 0.991
+                # between a text embedded alone and in a batch); API clients expect one vector per text.
+                has_onnx = importlib.util.find_spec("onnxruntime") is not None
                 try:
-                    self._embedder = open_embedder(None, "auto")
+                    self._embedder = open_embedder(None, "onnx" if has_onnx else "auto")
                 except LampwrightError:
                     raise
                 except Exception as exc:  # torch/onnxruntime raise many kinds
