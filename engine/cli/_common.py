@@ -38,3 +38,16 @@ def stdin_text() -> str:
     if sys.stdin is None or sys.stdin.isatty():
         return ""
     return sys.stdin.read()
+
+
+def read_json_object(path: str, what: str = "a JSON object") -> dict[str, Any]:
+    """Read a JSON file that must hold an object; a clear ConfigError otherwise."""
+    from engine.errors import ConfigError
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"Cannot read {path}: {exc}.") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold {what}.")
+    return data

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
 from engine.cli import main
-from engine.cli._common import echo_json, open_cli_engine, stdin_text
+from engine.cli._common import echo_json, open_cli_engine, read_json_object, stdin_text
 from engine.core import Engine
-from engine.errors import ConfigError
 from engine.types import ChatResult, GenerationParams, Message, TokenDelta
 
 
@@ -76,7 +74,7 @@ def chat(
         seed=seed,
     )
     context: dict[str, Any] = {"source": "cli", "route": "chat"}
-    schema: dict[str, Any] | None = _load_schema(schema_file) if schema_file else None
+    schema: dict[str, Any] | None = read_json_object(schema_file, "a JSON Schema object") if schema_file else None
     if prompt_name:
         msgs, prompt_ctx, prompt_schema = _render_prompt(eng, prompt_name, variables, text, system_prompt)
         context.update(prompt_ctx)
@@ -135,15 +133,6 @@ def _footer(result: ChatResult, extra: str = "") -> None:
         err=True,
     )
 
-
-def _load_schema(path: str) -> dict[str, Any]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"Cannot read the schema {path}: {exc}.") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path} does not hold a JSON Schema object.")
-    return data
 
 
 def _render_prompt(

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import click
 
 from engine.cli import main
-from engine.cli._common import echo_json, open_cli_engine
+from engine.cli._common import echo_json, open_cli_engine, read_json_object
 from engine.errors import ConfigError
 
 
@@ -85,12 +84,12 @@ def save_prompt(
     except NotFoundError:
         pass
     if file:
-        data.update(_read_json(file))
+        data.update(read_json_object(file))
     for key, value in (("template", template), ("system", system), ("description", description)):
         if value is not None:
             data[key] = value
     if schema_file:
-        data["schema"] = _read_json(schema_file)
+        data["schema"] = read_json_object(schema_file)
     if "template" not in data:
         raise click.UsageError(f"{name!r} is a new prompt: give --template or --file.")
     data["name"] = name
@@ -119,11 +118,3 @@ def versions(ctx: click.Context, name: str, as_json: bool) -> None:
         click.echo(f"{v.version}  {v.source:<7} {v.saved_at or '(shipped)':<34} parent={v.parent or '-'}")
 
 
-def _read_json(path: str) -> dict[str, Any]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"Cannot read {path}: {exc}.") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path} must hold a JSON object.")
-    return data
